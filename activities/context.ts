@@ -1,0 +1,36 @@
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { FAILURE_TYPES, type FailureType } from '../common/errors';
+
+function current(): Context | null {
+  try {
+    return Context.current();
+  } catch {
+    return null; // called outside an activity (a unit test or a CLI path): no heartbeats
+  }
+}
+
+/** Heartbeats progress details when running as an activity; a no-op elsewhere. */
+export function heartbeat(details: unknown): void {
+  current()?.heartbeat(details);
+}
+
+/** The details of the last heartbeat of a previous attempt, for resuming after a retry. */
+export function resumeDetails<T>(): T | undefined {
+  return current()?.info.heartbeatDetails as T | undefined;
+}
+
+export function attempt(): number {
+  return current()?.info.attempt ?? 1;
+}
+
+export function workflowIdOfActivity(): string | null {
+  return current()?.info.workflowExecution.workflowId ?? null;
+}
+
+/** Converts a bad-input error into the non-retryable failure with its named type. */
+export function nonRetryable(type: FailureType, err: unknown): ApplicationFailure {
+  const message = err instanceof Error ? err.message : String(err);
+  return ApplicationFailure.nonRetryable(message, type, err instanceof Error ? { name: err.name } : undefined);
+}
+
+export { FAILURE_TYPES };

@@ -1,0 +1,30 @@
+/** Names shared by workflows, worker, API and CLI. Workflow-safe: no imports. */
+export const WORKFLOW_TYPES = {
+  trainingPipeline: 'trainingPipeline',
+  ingestFile: 'ingestFile',
+  monitor: 'modelMonitor',
+} as const;
+
+/** Search attributes registered on the Temporal namespace (see scripts/local-stack.ts). */
+export const SEARCH_ATTRIBUTES = {
+  modelName: 'ModelName',
+  modelVersion: 'ModelVersion',
+  triggerReason: 'TriggerReason',
+  outcome: 'RunOutcome',
+} as const;
+
+export const PRODUCTION_ALIAS = 'production';
+export const CANDIDATE_ALIAS = 'candidate';
+
+/** Deterministic, meaningful workflow ids: `train-<model>-<trigger>-<time>`. */
+export function trainingWorkflowId(modelName: string, trigger: string, isoTime: string): string {
+  return `train-${modelName}-${trigger}-${isoTime.replace(/[:.]/g, '')}`;
+}
+
+export function monitorWorkflowId(modelName: string): string {
+  return `monitor-${modelName}`;
+}
+
+export function ingestWorkflowId(checksum: string): string {
+  return `ingest-${checksum.slice(0, 16)}`;
+}

@@ -1,0 +1,87 @@
+import { z } from 'zod';
+
+/** Thrown at start-up when an environment variable has a bad value; names the variable. */
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    readonly value: unknown,
+    readonly rule: string,
+  ) {
+    super(`config: ${variable}=${JSON.stringify(value)} is invalid: ${rule}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const intIn = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const fraction = z.coerce.number().gt(0).lt(1);
+const hostPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'expected host:port');
+const jsonOf = <T extends z.ZodTypeAny>(schema: T) =>
+  z.string().transform((s, ctx) => {
+    try {
+      return JSON.parse(s) as unknown;
+    } catch {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'not valid JSON' });
+      return z.NEVER;
+    }
+  }).pipe(schema);
+
+const paramGridSchema = z.record(z.array(z.union([z.number(), z.string(), z.null()])).min(1));
+
+/**
+ * Every setting, its environment variable and its default. README.md's configuration table
+ * mirrors this list.
+ */
+export const configSchema = z.object({
+  TEMPORAL_ADDRESS: hostPort.optional(),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_UI_URL: z.string().url().optional(),
+  TASK_QUEUE: z.string().min(1).default('retail24'),
+  MONGODB_URI: z.string().regex(/^mongodb(\+srv)?:\/\//, 'expected a mongodb:// URI').optional(),
+  MONGODB_DB: z.string().regex(/^[A-Za-z0-9_-]{1,60}$/, 'letters, digits, _ or -').default('retail24'),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: intIn(0, 65535).default(8080),
+  API_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
+  MODEL_NAME: z.string().regex(/^[A-Za-z0-9_.-]{1,80}$/).default('Retail24RandomForestClassifier'),
+  ENGINE: z.enum(['retail24', 'ml-random-forest']).default('retail24'),
+  PARAM_GRID: jsonOf(paramGridSchema).default('{"nEstimators":[100,200],"maxDepth":[5,10]}'),
+  CV_FOLDS: intIn(2, 20).default(3),
+  SCORING: z.enum(['recall', 'f1', 'roc_auc', 'average_precision']).default('recall'),
+  TARGET_RECALL: fraction.default(0.9),
+  CLASS_WEIGHT: z.enum(['none', 'balanced']).default('balanced'),
+  SPLIT_STRATEGY: z.enum(['stratified', 'time']).default('stratified'),
+  HOLDOUT_FRACTION: fraction.default(0.2),
+  SEED: intIn(0, 2 ** 31 - 1).default(42),
+  GRID_CONCURRENCY: intIn(1, 256).default(8),
+  REJECT_LIMIT: z.coerce.number().min(0).max(1).default(0.05),
+  PROMOTION_F1_TOLERANCE: z.coerce.number().min(0).max(1).default(0.01),
+  PROMOTION_MIN_AUC: z.coerce.number().min(0).max(1).default(0.6),
+  MONITOR_INTERVAL_S: intIn(1, 7 * 24 * 3600).default(300),
+  MONITOR_NEW_DATA_RATIO: z.coerce.number().gt(0).default(0.1),
+  MONITOR_F1_DROP: fraction.default(0.05),
+  MONITOR_MIN_OUTCOMES: intIn(1, 10_000_000).default(200),
+  MONITOR_DRIFT_SHARE: z.coerce.number().gt(0).max(1).default(0.2),
+  PREDICT_MAX_BATCH: intIn(1, 100_000).default(1000),
+  MODEL_POLL_MS: intIn(100, 600_000).default(2000),
+  DATA_DIR: z.string().min(1).default('.data'),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+/**
+ * Validates the environment once, at an entry point. Unknown variables are ignored; a bad value
+ * throws {@link ConfigError} naming the first offending variable.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const picked: Record<string, string> = {};
+  for (const key of Object.keys(configSchema.shape)) {
+    const v = env[key];
+    if (v !== undefined && v !== '') picked[key] = v;
+  }
+  const parsed = configSchema.safeParse(picked);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const variable = String(issue.path[0] ?? 'unknown');
+    throw new ConfigError(variable, picked[variable], issue.message);
+  }
+  return parsed.data;
+}
