@@ -1,0 +1,20 @@
+import { createIngestActivities } from './ingest';
+import { createFeatureActivities } from './features';
+import { createTrainingActivities } from './training';
+import { createEvaluationActivities } from './evaluation';
+import { createRegistryActivities } from './registry';
+import type { ActivityDeps } from './deps';
+
+/** Every activity, merged; workflows import only this function's return *type*. */
+export function createActivities(deps: ActivityDeps) {
+  return {
+    ...createIngestActivities(deps),
+    ...createFeatureActivities(deps),
+    ...createTrainingActivities(deps),
+    ...createEvaluationActivities(deps),
+    ...createRegistryActivities(deps),
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;
+export type { ActivityDeps };

@@ -1,0 +1,120 @@
+import type { Db } from 'mongodb';
+import { loadDataset, takeRows, takeLabels } from '../store/datasets';
+import { putBlob, getBlob } from '../store/blobs';
+import { BUCKETS, COLLECTIONS } from '../store/collections';
+import { packArrays, unpackArrays } from '../store/typed-pack';
+import { expandGrid, cellKey, runCvCell, summariseCells } from '../ml/grid';
+import { stratifiedKFold } from '../ml/cv';
+import { chooseThreshold } from '../ml/threshold';
+import type { Matrix } from '../ml/matrix';
+import type { CellResult, CellTask, ParamGrid, Params, SelectionSummary, TrainingSettings } from '../common/workflow-types';
+import { heartbeat, nonRetryable, FAILURE_TYPES } from './context';
+import type { ActivityDeps } from './deps';
+
+interface TrainView {
+  X: Matrix;
+  y: Uint8Array;
+  folds: Map<string, Int32Array>;
+}
+const trainViews = new Map<string, TrainView>();
+
+/** The training split of a dataset as one contiguous matrix, memoised per process (immutable by id). */
+export async function trainView(db: Db, datasetId: string): Promise<TrainView> {
+  const hit = trainViews.get(datasetId);
+  if (hit) return hit;
+  const ds = await loadDataset(db, datasetId);
+  if (!ds) throw nonRetryable(FAILURE_TYPES.notFound, new Error(`dataset ${datasetId} not found`));
+  const { X, y, train } = ds.arrays;
+  const view = { X: { data: takeRows(X, ds.doc.cols, train), rows: train.length, cols: ds.doc.cols }, y: takeLabels(y, train), folds: new Map() };
+  if (trainViews.size >= 2) trainViews.delete(trainViews.keys().next().value!);
+  trainViews.set(datasetId, view);
+  return view;
+}
+
+function foldsOf(view: TrainView, k: number, seed: number): Int32Array {
+  const key = `${k}:${seed}`;
+  let f = view.folds.get(key);
+  if (!f) view.folds.set(key, (f = stratifiedKFold(view.y, k, seed)));
+  return f;
+}
+
+interface CellDoc {
+  _id: string;
+  runId: string;
+  cellKey: string;
+  params: Params;
+  foldIndex: number;
+  score: number;
+  metrics: Record<string, number>;
+  fitMs: number;
+  workerIdentity: string;
+  finishedAt: Date;
+}
+
+export function createTrainingActivities({ db, config, workerIdentity }: ActivityDeps) {
+  return {
+    /** Expands the grid into (params × fold) cells; pure, an activity only because ML code stays out of workflows. */
+    async planGrid(args: { runId: string; datasetId: string; grid: ParamGrid; folds: number; seed: number; classWeight: string }): Promise<CellTask[]> {
+      let cells: Params[];
+      try {
+        cells = expandGrid(args.grid);
+      } catch (err) {
+        throw nonRetryable(FAILURE_TYPES.badConfig, err);
+      }
+      return cells.flatMap((p) => {
+        const params = { ...p, classWeight: args.classWeight };
+        return Array.from({ length: args.folds }, (_, foldIndex) => ({ runId: args.runId, datasetId: args.datasetId, params, cellKey: cellKey(params), foldIndex, folds: args.folds, seed: args.seed }));
+      });
+    },
+
+    /**
+     * Fits and scores one (params × fold) cell. The result and out-of-fold predictions are stored
+     * under (run, cell, fold), so a retried or duplicated cell returns the stored result.
+     */
+    async runCvCell(task: CellTask): Promise<CellResult> {
+      const _id = `${task.runId}:${task.cellKey}:${task.foldIndex}`;
+      const done = await db.collection<CellDoc>(COLLECTIONS.cvCells).findOne({ _id });
+      if (done) return { cellKey: done.cellKey, foldIndex: done.foldIndex, score: done.score, metrics: done.metrics, fitMs: done.fitMs, workerIdentity: done.workerIdentity };
+      const view = await trainView(db, task.datasetId);
+      const folds = foldsOf(view, task.folds, task.seed);
+      let r: Awaited<ReturnType<typeof runCvCell>>;
+      try {
+        r = await runCvCell({
+          X: view.X, y: view.y, folds, foldIndex: task.foldIndex, params: { ...task.params, seed: task.seed } as never,
+          engine: config.ENGINE, scoring: config.SCORING, seed: task.seed,
+          hooks: { onProgress: (d, t) => heartbeat({ treesDone: d, trees: t }) },
+        });
+      } catch (err) {
+        if (err instanceof RangeError) throw nonRetryable(FAILURE_TYPES.badConfig, err);
+        throw err;
+      }
+      await putBlob(db, BUCKETS.oof, _id, packArrays({ idx: r.testIndices, proba: r.testProba }));
+      const doc: CellDoc = { _id, runId: task.runId, cellKey: task.cellKey, params: task.params, foldIndex: task.foldIndex, score: r.score, metrics: r.metrics, fitMs: r.fitMs, workerIdentity, finishedAt: new Date() };
+      await db.collection<CellDoc>(COLLECTIONS.cvCells).updateOne({ _id }, { $setOnInsert: doc }, { upsert: true });
+      return { cellKey: task.cellKey, foldIndex: task.foldIndex, score: r.score, metrics: r.metrics, fitMs: r.fitMs, workerIdentity };
+    },
+
+    /**
+     * Picks the best cell by mean score, then the decision threshold on its out-of-fold
+     * predictions: the highest-precision threshold that still reaches the target recall.
+     */
+    async selectBest(args: { runId: string; datasetId: string; targetRecall: number }): Promise<SelectionSummary & { cvTable: ReturnType<typeof summariseCells> }> {
+      const cells = await db.collection<CellDoc>(COLLECTIONS.cvCells).find({ runId: args.runId }).toArray();
+      if (cells.length === 0) throw nonRetryable(FAILURE_TYPES.notFound, new Error(`run ${args.runId} has no grid-search results`));
+      const table = summariseCells(cells.map((c) => ({ cellKey: c.cellKey, params: c.params, score: c.score, fitMs: c.fitMs, metrics: c.metrics })));
+      const best = [...table].sort((a, b) => b.mean - a.mean || (b.rocAuc ?? 0) - (a.rocAuc ?? 0) || a.cellKey.localeCompare(b.cellKey))[0]!;
+      const view = await trainView(db, args.datasetId);
+      const oof = new Float64Array(view.y.length).fill(Number.NaN);
+      for (const c of cells.filter((c) => c.cellKey === best.cellKey)) {
+        const { arrays } = unpackArrays(await getBlob(db, BUCKETS.oof, c._id));
+        const idx = arrays.idx as Int32Array;
+        const proba = arrays.proba as Float64Array;
+        for (let i = 0; i < idx.length; i++) oof[idx[i]!] = proba[i]!;
+      }
+      if (oof.some(Number.isNaN)) throw new Error(`run ${args.runId}: out-of-fold predictions incomplete for ${best.cellKey}`);
+      return { bestParams: best.params, bestCellKey: best.cellKey, bestScore: best.mean, threshold: chooseThreshold(view.y, oof, args.targetRecall), cvTable: table };
+    },
+  };
+}
+
+export type TrainingSettingsForCells = Pick<TrainingSettings, 'paramGrid' | 'folds' | 'seed' | 'classWeight'>;
