@@ -1,0 +1,55 @@
+import type { Server } from 'node:http';
+import { loadConfig, type Config } from '../config';
+import { connectStore, type Store } from '../store/db';
+import { ensureIndexes } from '../store/collections';
+import { PredictionLog } from '../store/predictions';
+import { createApp } from './app';
+import { ModelHolder } from './model-holder';
+
+export interface RunningApi {
+  server: Server;
+  url: string;
+  models: ModelHolder;
+  close(): Promise<void>;
+}
+
+/** Starts the API: connects MongoDB, loads the production model, listens. */
+export async function startApi(config: Config, opts: { temporalUiUrl?: string | null; log?: (m: string) => void } = {}): Promise<RunningApi> {
+  const log = opts.log ?? ((m: string) => console.log(m));
+  const store: Store = await connectStore(config.MONGODB_URI ?? 'mongodb://127.0.0.1:27017', config.MONGODB_DB);
+  await ensureIndexes(store.db);
+  const models = new ModelHolder(store.db, config.MODEL_NAME, config.MODEL_POLL_MS, log);
+  await models.refresh();
+  models.start();
+  const predictionLog = new PredictionLog(store.db);
+  predictionLog.start();
+  const app = createApp({ db: store.db, config, models, predictionLog, temporalUiUrl: opts.temporalUiUrl ?? config.TEMPORAL_UI_URL ?? null });
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = app.listen(config.PORT, config.HOST, () => resolve(s));
+    s.once('error', (err: NodeJS.ErrnoException) => reject(err.code === 'EADDRINUSE' ? new Error(`port ${config.PORT} on ${config.HOST} is already in use: stop the other process or set PORT`) : err));
+  });
+  const addr = server.address();
+  const url = `http://${config.HOST}:${typeof addr === 'object' && addr ? addr.port : config.PORT}`;
+  return {
+    server,
+    url,
+    models,
+    async close() {
+      models.stop();
+      await new Promise<void>((r) => server.close(() => r()));
+      await predictionLog.stop();
+      await store.close();
+    },
+  };
+}
+
+/** `retail24 api`: serves until SIGINT/SIGTERM. */
+export async function runApiMain(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const api = await startApi(loadConfig(env));
+  console.log(`retail24 api: listening on ${api.url}`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await api.close();
+}

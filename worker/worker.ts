@@ -1,0 +1,43 @@
+import { fileURLToPath } from 'node:url';
+import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { Db } from 'mongodb';
+import type { Config } from '../config';
+import { createActivities } from '../activities';
+
+export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+
+export interface WorkerDeps {
+  connection: NativeConnection;
+  db: Db;
+  config: Config;
+  identity?: string;
+  /** A pre-built bundle (tests build it once per file); otherwise bundled from WORKFLOWS_PATH. */
+  workflowBundle?: WorkflowBundleWithSourceMap;
+}
+
+let bundlePromise: Promise<WorkflowBundleWithSourceMap> | null = null;
+
+/** Bundles the workflow code once per process (webpack; a few seconds). */
+export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  bundlePromise ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger });
+  return bundlePromise;
+}
+
+const quietLogger = { trace() {}, debug() {}, info() {}, warn: (m: string) => console.warn(m), error: (m: string) => console.error(m), log() {} } as never;
+
+/** Creates (does not run) a worker for the task queue with every workflow and activity. */
+export async function createWorker(deps: WorkerDeps): Promise<Worker> {
+  const identity = deps.identity ?? `${process.pid}@${(await import('node:os')).hostname()}`;
+  return Worker.create({
+    connection: deps.connection,
+    namespace: deps.config.TEMPORAL_NAMESPACE,
+    taskQueue: deps.config.TASK_QUEUE,
+    identity,
+    workflowBundle: deps.workflowBundle ?? (await workflowBundle()),
+    activities: createActivities({ db: deps.db, config: deps.config, workerIdentity: identity }),
+    // Grid cells are CPU-bound and each uses every core through worker_threads: one at a time
+    // per process keeps memory bounded; more processes (or machines) add throughput.
+    maxConcurrentActivityTaskExecutions: 2,
+    shutdownGraceTime: '10s',
+  });
+}

@@ -1,0 +1,18 @@
+import { proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import type { IngestRequest, IngestSummary } from '../common/workflow-types';
+import { NON_RETRYABLE } from '../common/errors';
+import { SEARCH_ATTRIBUTES } from '../common/constants';
+
+const { ingestUpload } = proxyActivities<Activities>({
+  startToCloseTimeout: '60 minutes',
+  heartbeatTimeout: '1 minute',
+  retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 10, nonRetryableErrorTypes: NON_RETRYABLE },
+});
+
+/** Ingests one uploaded CSV (what `retail24 ingest` runs); a crash resumes from the last heartbeat. */
+export async function ingestFile(req: IngestRequest): Promise<IngestSummary> {
+  const summary = await ingestUpload(req);
+  upsertSearchAttributes({ [SEARCH_ATTRIBUTES.outcome]: [summary.alreadyIngested ? 'unchanged' : 'ingested'] });
+  return summary;
+}

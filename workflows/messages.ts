@@ -1,0 +1,47 @@
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { PipelineProgress } from '../common/workflow-types';
+
+/** Training pipeline: where the run is (stage, cells done / total, best so far). */
+export const progressQuery = defineQuery<PipelineProgress>('progress');
+
+export interface RetrainRequest {
+  reason: string;
+  requestedBy?: string;
+}
+
+export interface MonitorPolicy {
+  intervalSeconds: number;
+  newDataRatio: number;
+  f1Drop: number;
+  minOutcomes: number;
+  driftShare: number;
+  paused: boolean;
+}
+
+export interface TriggerState {
+  name: 'new-data' | 'degradation' | 'drift';
+  value: number | null;
+  threshold: number;
+  fired: boolean;
+  detail: string;
+}
+
+export interface MonitorStatus {
+  state: 'idle' | 'checking' | 'retraining' | 'paused';
+  modelName: string;
+  lastCheck: string | null;
+  triggers: TriggerState[];
+  currentRun: string | null;
+  history: { at: string; trigger: string; reason: string; runId: string | null; started: boolean; note: string }[];
+  policy: MonitorPolicy;
+  checks: number;
+}
+
+/** Monitor: ops ask for a retrain (fire-and-forget). */
+export const requestRetrainSignal = defineSignal<[RetrainRequest]>('requestRetrain');
+/** Monitor: ask for an immediate check (the ingest CLI sends it after new data). */
+export const checkNowSignal = defineSignal<[]>('checkNow');
+/** Monitor: change thresholds / interval / pause; validated, answers the policy in force. */
+export const setPolicyUpdate = defineUpdate<MonitorPolicy, [Partial<MonitorPolicy>]>('setPolicy');
+/** Monitor: the dashboard's view. */
+export const statusQuery = defineQuery<MonitorStatus>('status');
