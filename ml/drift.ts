@@ -1,0 +1,113 @@
+/**
+ * Population Stability Index over quantile bins of the training snapshot.
+ *
+ * Bins: `edges` are the ascending, distinct inner cut points; bin 0 is (-inf, edges[0]], bin i is
+ * (edges[i-1], edges[i]], the last bin is (edges[last], +inf). Ties collapse duplicate quantiles, so
+ * a 0/1 feature gets two populated bins instead of ten, and values outside the training range still
+ * land in the open-ended first or last bin. NaN values are skipped.
+ */
+
+export interface ReferenceHistogram {
+  feature: string;
+  edges: number[];
+  proportions: number[];
+}
+
+/** Industry rule of thumb (Siddiqi, "Credit Risk Scorecards", 2006): < 0.1 stable, 0.1–0.25 some shift, >= 0.25 major shift. */
+export const PSI_THRESHOLDS = { warning: 0.1, drift: 0.25 } as const;
+
+/**
+ * Proportion floor for empty bins. Without it ln(0) makes PSI infinite; 1e-4 is the usual choice
+ * and caps one empty bin's contribution at about (p - 1e-4) * ln(p / 1e-4).
+ */
+export const PSI_EPSILON = 1e-4;
+
+export type DriftLevel = 'ok' | 'warning' | 'drift';
+
+function binOf(edges: number[], v: number): number {
+  let lo = 0, hi = edges.length; // first edge >= v
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (edges[mid] < v) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function proportions(edges: number[], values: ArrayLike<number>): number[] {
+  const counts = new Array<number>(edges.length + 1).fill(0);
+  let n = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (Number.isNaN(v)) continue;
+    counts[binOf(edges, v)]++;
+    n++;
+  }
+  if (n === 0) throw new RangeError('no non-NaN values to bin');
+  return counts.map((c) => c / n);
+}
+
+function column(X: Float64Array, rows: number, cols: number, j: number): Float64Array {
+  const out = new Float64Array(rows);
+  for (let i = 0; i < rows; i++) out[i] = X[i * cols + j];
+  return out;
+}
+
+function checkMatrix(names: string[], X: Float64Array, rows: number): number {
+  if (!Number.isInteger(rows) || rows < 1) throw new RangeError(`rows must be a positive integer, got ${rows}`);
+  if (names.length === 0 || X.length !== rows * names.length) {
+    throw new RangeError(`X has length ${X.length}, expected rows (${rows}) × names (${names.length})`);
+  }
+  return names.length;
+}
+
+/**
+ * Reference histograms of every column of a row-major matrix, with quantile edges.
+ * @param bins target number of bins, fewer when quantiles tie. @default 10
+ */
+export function referenceHistograms(names: string[], X: Float64Array, rows: number, bins = 10): ReferenceHistogram[] {
+  if (!Number.isInteger(bins) || bins < 2) throw new RangeError(`bins must be an integer >= 2, got ${bins}`);
+  const cols = checkMatrix(names, X, rows);
+  return names.map((feature, j) => {
+    const col = column(X, rows, cols, j).filter((v) => !Number.isNaN(v)).sort();
+    const edges: number[] = [];
+    if (col.length > 0) {
+      for (let b = 1; b < bins; b++) {
+        const q = col[Math.min(col.length - 1, Math.floor((b * col.length) / bins))];
+        if (edges.length === 0 || q > edges[edges.length - 1]) edges.push(q);
+      }
+      // The top bin must hold the maximum's mass; a lone edge at the max would leave it empty.
+      if (edges.length === 0 || edges[edges.length - 1] < col[col.length - 1]) edges.push(col[col.length - 1]);
+    }
+    return { feature, edges, proportions: col.length > 0 ? proportions(edges, col) : [1] };
+  });
+}
+
+/** PSI = Σ (cur − ref) · ln(cur / ref) over bins, both floored at {@link PSI_EPSILON}. */
+export function psi(ref: ReferenceHistogram, values: Float64Array | number[]): { psi: number; current: number[] } {
+  const current = proportions(ref.edges, values);
+  let total = 0;
+  for (let b = 0; b < current.length; b++) {
+    const r = Math.max(ref.proportions[b] ?? 0, PSI_EPSILON);
+    const c = Math.max(current[b], PSI_EPSILON);
+    total += (c - r) * Math.log(c / r);
+  }
+  return { psi: total, current };
+}
+
+export function driftLevel(value: number): DriftLevel {
+  return value >= PSI_THRESHOLDS.drift ? 'drift' : value >= PSI_THRESHOLDS.warning ? 'warning' : 'ok';
+}
+
+/** PSI per reference feature of a current matrix whose columns are `names`. */
+export function driftReport(refs: ReferenceHistogram[], X: Float64Array, rows: number, names: string[]): {
+  feature: string; psi: number; level: DriftLevel;
+}[] {
+  const cols = checkMatrix(names, X, rows);
+  return refs.map((ref) => {
+    const j = names.indexOf(ref.feature);
+    if (j < 0) throw new RangeError(`feature ${JSON.stringify(ref.feature)} of the reference is not among the current columns`);
+    const value = psi(ref, column(X, rows, cols, j)).psi;
+    return { feature: ref.feature, psi: value, level: driftLevel(value) };
+  });
+}
