@@ -3,6 +3,7 @@ import { createFeatureActivities } from './features';
 import { createTrainingActivities } from './training';
 import { createEvaluationActivities } from './evaluation';
 import { createRegistryActivities } from './registry';
+import { createMonitoringActivities } from './monitoring';
 import type { ActivityDeps } from './deps';
 
 /** Every activity, merged; workflows import only this function's return *type*. */
@@ -13,6 +14,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createTrainingActivities(deps),
     ...createEvaluationActivities(deps),
     ...createRegistryActivities(deps),
+    ...createMonitoringActivities(deps),
   };
 }
 

@@ -41,7 +41,10 @@ export function createRegistryActivities({ db }: ActivityDeps) {
 
   return {
     async recordRun(args: { runId: string; patch: Record<string, unknown> }): Promise<void> {
-      await patchRun(db, args.runId, args.patch);
+      // Dates cross the workflow boundary as ISO strings; store them as dates again.
+      const patch: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(args.patch)) patch[k] = k.endsWith('At') && typeof v === 'string' ? new Date(v) : v;
+      await patchRun(db, args.runId, patch);
     },
 
     /** Creates the version document for a run's refit model; idempotent by run id. */

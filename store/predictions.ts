@@ -3,6 +3,8 @@ import { COLLECTIONS } from './collections';
 
 export interface PredictionDoc {
   userId: string;
+  /** The user's first open (from the request), so outcomes can be labelled by the 24 h rule. */
+  firstOpen: Date | null;
   modelName: string;
   version: number;
   probability: number;
@@ -27,9 +29,9 @@ export class PredictionLog {
     private readonly opts: { flushMs?: number; batch?: number; maxBuffered?: number } = {},
   ) {}
 
-  record(model: { name: string; version: number }, preds: { user_id: string; probability: number; decision: boolean }[]): void {
+  record(model: { name: string; version: number }, preds: { user_id: string; probability: number; decision: boolean; firstOpen?: number }[]): void {
     const at = new Date();
-    for (const p of preds) this.buf.push({ userId: p.user_id, modelName: model.name, version: model.version, probability: p.probability, decision: p.decision, at });
+    for (const p of preds) this.buf.push({ userId: p.user_id, firstOpen: p.firstOpen === undefined ? null : new Date(p.firstOpen), modelName: model.name, version: model.version, probability: p.probability, decision: p.decision, at });
     const max = this.opts.maxBuffered ?? 100_000;
     if (this.buf.length > max) {
       this.dropped += this.buf.length - max;

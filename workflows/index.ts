@@ -1,2 +1,3 @@
 export { trainingPipeline } from './training-pipeline';
 export { ingestFile } from './ingest-file';
+export { modelMonitor } from './model-monitor';

@@ -29,7 +29,7 @@ function scoreOne(m: LoadedModel, body: unknown, path: string, buf: Float64Array
     throw new HttpError(400, 'invalid-field', `${path}${first.field}: ${first.message}`, v.errors.map((e) => ({ field: `${path}${e.field}`, rule: e.rule, message: e.message })));
   }
   const p = m.model.predictProbaRow(transform(m.spec, v.record, buf));
-  return { user_id: v.record.userId, probability: p, decision: p >= m.threshold };
+  return { user_id: v.record.userId, probability: p, decision: p >= m.threshold, firstOpen: v.record.firstOpen };
 }
 
 /** POST /v1/predict: one user object, or an array of up to PREDICT_MAX_BATCH users. */
@@ -45,13 +45,13 @@ export function predictRouter(deps: AppDeps): Router {
     if (Array.isArray(req.body)) {
       if (req.body.length === 0) throw new HttpError(400, 'invalid-body', 'body array is empty');
       if (req.body.length > deps.config.PREDICT_MAX_BATCH) throw new HttpError(413, 'too-many-users', `body has ${req.body.length} users; the limit is ${deps.config.PREDICT_MAX_BATCH}`);
-      const predictions = req.body.map((u, i) => scoreOne(m, u, `[${i}].`, buf));
-      deps.predictionLog?.record(model, predictions);
-      res.json({ requestId, model, predictions });
+      const scored = req.body.map((u, i) => scoreOne(m, u, `[${i}].`, buf));
+      deps.predictionLog?.record(model, scored);
+      res.json({ requestId, model, predictions: scored.map(({ firstOpen: _f, ...p }) => p) });
       return;
     }
-    const prediction = scoreOne(m, req.body, '', buf);
-    deps.predictionLog?.record(model, [prediction]);
+    const { firstOpen, ...prediction } = scoreOne(m, req.body, '', buf);
+    deps.predictionLog?.record(model, [{ ...prediction, firstOpen }]);
     res.json({ requestId, model, ...prediction });
   });
   return r;

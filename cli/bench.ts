@@ -1,0 +1,24 @@
+import { parseArgs, UsageError } from './args';
+
+/** `retail24 bench <train|predict|ingest> [--json] [--quick]`: runs a benchmark from bench/, prints its JSON. */
+export async function benchCommand(argv: string[]): Promise<number> {
+  const args = parseArgs(argv, { json: 'boolean', quick: 'boolean' });
+  const which = args.positional[0];
+  const quick = args.flags.quick === true;
+  let result: unknown;
+  switch (which) {
+    case 'train':
+      result = await (await import('../bench/train')).runTrainBench({ quick });
+      break;
+    case 'predict':
+      result = await (await import('../bench/predict')).runPredictBench({ quick });
+      break;
+    case 'ingest':
+      result = await (await import('../bench/ingest')).runIngestBench({ quick });
+      break;
+    default:
+      throw new UsageError(`usage: retail24 bench <train|predict|ingest> [--json] [--quick] (got ${JSON.stringify(which ?? '')})`);
+  }
+  console.log(JSON.stringify(result, null, args.flags.json ? 0 : 2));
+  return 0;
+}

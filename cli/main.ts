@@ -1,0 +1,56 @@
+import { UsageError } from './args';
+
+const USAGE = `usage: retail24 <command> [options]
+
+  up [--once] [--json]                 start the local stack, train on the bundled sample, serve
+  generate --users N --out FILE [--seed S] [--drift] [--base-rate R]
+  ingest <csv> [--mapping m.json]      run the ingest workflow, print a JSON summary
+  train [--wait] [--reason TEXT]       run the training pipeline
+  retrain --reason TEXT [--by NAME]    signal the monitor to retrain
+  status [--json]                      production model, monitor state, last runs
+  worker | api                         the long-running processes
+  bench <train|predict|ingest> [--json]
+
+Every command accepts --json. Configuration is read from the environment (see README.md).`;
+
+type Command = (argv: string[]) => Promise<number>;
+
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  up: async () => (await import('./up')).upCommand,
+  generate: async () => (await import('./generate')).generateCommand,
+  ingest: async () => (await import('./ingest')).ingestCommand,
+  train: async () => (await import('./train')).trainCommand,
+  retrain: async () => (await import('./retrain')).retrainCommand,
+  status: async () => (await import('./status')).statusCommand,
+  worker: async () => async () => {
+    await (await import('../worker/main')).runWorkerMain();
+    return 0;
+  },
+  api: async () => async () => {
+    await (await import('../api/server')).runApiMain();
+    return 0;
+  },
+  bench: async () => (await import('./bench')).benchCommand,
+};
+
+/** Runs one command; on failure prints a single line `retail24 <cmd>: <reason>` and returns 1 (2 for usage). */
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    console.log(USAGE);
+    return name ? 0 : 2;
+  }
+  const load = COMMANDS[name];
+  if (!load) {
+    console.error(`retail24: unknown command ${JSON.stringify(name)}\n${USAGE}`);
+    return 2;
+  }
+  try {
+    return await (await load())(rest);
+  } catch (err) {
+    const msg = err instanceof Error ? err.message : String(err);
+    console.error(`retail24 ${name}: ${msg.split('\n')[0]}`);
+    if (process.env.RETAIL24_DEBUG) console.error(err);
+    return err instanceof UsageError ? 2 : 1;
+  }
+}

@@ -1,0 +1,43 @@
+import type { Client } from '@temporalio/client';
+import type { Db } from 'mongodb';
+import type { Config } from '../config';
+import { getAlias, getVersion } from '../store/registry';
+import { listRuns } from '../store/runs';
+import { PRODUCTION_ALIAS, monitorWorkflowId } from '../common/constants';
+import type { MonitorStatus } from '../workflows/messages';
+
+export interface StatusReport {
+  production: { version: number; metrics: Record<string, number>; threshold: number; promotedAt: string; reason: string; runId: string } | null;
+  monitor: (Partial<MonitorStatus> & { state: string; lastCheck: string | null; triggers: { name: string; value: number | null; threshold: number; fired: boolean }[] }) | { state: 'not-running'; lastCheck: null; triggers: [] };
+  runs: { runId: string; trigger: string; reason: string; status: string; stage: string; startedAt: string | null; version: number | null; promoted: boolean | null }[];
+}
+
+/** What `retail24 status --json` and `up --once --json` print. */
+export async function statusReport(db: Db, client: Client | null, config: Config): Promise<StatusReport> {
+  const name = config.MODEL_NAME;
+  const alias = await getAlias(db, name, PRODUCTION_ALIAS);
+  const v = alias ? await getVersion(db, name, alias.version) : null;
+  const production = alias && v
+    ? { version: v.version, metrics: v.metrics, threshold: v.threshold.threshold, promotedAt: alias.updatedAt.toISOString(), reason: alias.reason, runId: v.runId }
+    : null;
+  let monitor: StatusReport['monitor'] = { state: 'not-running', lastCheck: null, triggers: [] };
+  if (client) {
+    try {
+      const s = await client.workflow.getHandle(monitorWorkflowId(name)).query<MonitorStatus>('status');
+      monitor = s;
+    } catch {
+      // no monitor workflow running for this model: reported as not-running
+    }
+  }
+  const runs = (await listRuns(db, name, 10)).map((r) => ({
+    runId: r._id,
+    trigger: r.trigger,
+    reason: r.reason,
+    status: r.status,
+    stage: r.stage,
+    startedAt: r.startedAt ? new Date(r.startedAt).toISOString() : null,
+    version: (r.version as { version?: number } | undefined)?.version ?? null,
+    promoted: (r.promotion as { promoted?: boolean } | undefined)?.promoted ?? null,
+  }));
+  return { production, monitor, runs };
+}

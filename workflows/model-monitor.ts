@@ -1,0 +1,156 @@
+import {
+  condition, continueAsNew, proxyActivities, setHandler, startChild, workflowInfo, ParentClosePolicy,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import type { TrainingSettings, Trigger } from '../common/workflow-types';
+import { NON_RETRYABLE } from '../common/errors';
+import { WORKFLOW_TYPES, trainingWorkflowId } from '../common/constants';
+import { checkNowSignal, requestRetrainSignal, setPolicyUpdate, statusQuery, type MonitorPolicy, type MonitorStatus, type RetrainRequest } from './messages';
+
+const { monitorCheck, runState } = proxyActivities<Activities>({
+  startToCloseTimeout: '10 minutes',
+  retry: { initialInterval: '2s', maximumInterval: '1 minute', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE },
+});
+
+export interface MonitorInput {
+  modelName: string;
+  policy: MonitorPolicy;
+  settings: TrainingSettings;
+  /** State carried across continueAsNew. */
+  carried?: Pick<MonitorStatus, 'history' | 'checks' | 'lastCheck' | 'triggers' | 'currentRun'> & { autoSuppressedAtUsers: number | null };
+}
+
+/** Checks per workflow run before continueAsNew keeps the history small. */
+const CHECKS_PER_RUN = 100;
+const HISTORY_KEEP = 20;
+
+/** Rejects a policy change that cannot work; the caller gets the reason. */
+export function validatePolicy(p: Partial<MonitorPolicy>): void {
+  const allowed = ['intervalSeconds', 'newDataRatio', 'f1Drop', 'minOutcomes', 'driftShare', 'paused'];
+  for (const k of Object.keys(p)) if (!allowed.includes(k)) throw new Error(`unknown policy field ${k} (allowed: ${allowed.join(', ')})`);
+  const check = (k: keyof MonitorPolicy, ok: (v: number) => boolean, rule: string) => {
+    const v = p[k];
+    if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v) || !ok(v))) throw new Error(`policy ${k}=${JSON.stringify(v)}: ${rule}`);
+  };
+  check('intervalSeconds', (v) => Number.isInteger(v) && v >= 1 && v <= 7 * 24 * 3600, 'an integer number of seconds in 1..604800');
+  check('newDataRatio', (v) => v > 0, 'must be > 0');
+  check('f1Drop', (v) => v > 0 && v < 1, 'must be in (0, 1)');
+  check('minOutcomes', (v) => Number.isInteger(v) && v >= 1, 'an integer ≥ 1');
+  check('driftShare', (v) => v > 0 && v <= 1, 'must be in (0, 1]');
+  if (p.paused !== undefined && typeof p.paused !== 'boolean') throw new Error(`policy paused=${JSON.stringify(p.paused)}: must be true or false`);
+}
+
+/**
+ * One long-running monitor per model: checks on a timer and on signals, starts the training
+ * pipeline as a child when a trigger fires or ops ask, never two runs at once.
+ */
+export async function modelMonitor(input: MonitorInput): Promise<void> {
+  const c = input.carried;
+  const status: MonitorStatus = {
+    state: input.policy.paused ? 'paused' : 'idle',
+    modelName: input.modelName,
+    lastCheck: c?.lastCheck ?? null,
+    triggers: c?.triggers ?? [],
+    currentRun: c?.currentRun ?? null,
+    history: c?.history ?? [],
+    policy: { ...input.policy },
+    checks: c?.checks ?? 0,
+  };
+  let autoSuppressedAtUsers = c?.autoSuppressedAtUsers ?? null;
+  const requests: RetrainRequest[] = [];
+  let checkRequested = false;
+  let woken = false;
+  let runDone = false;
+
+  setHandler(statusQuery, () => status);
+  setHandler(requestRetrainSignal, (req) => {
+    requests.push({ reason: String(req?.reason ?? 'ops request'), requestedBy: req?.requestedBy });
+  });
+  setHandler(checkNowSignal, () => {
+    checkRequested = true;
+  });
+  setHandler(
+    setPolicyUpdate,
+    (patch) => {
+      status.policy = { ...status.policy, ...patch };
+      woken = true;
+      return status.policy;
+    },
+    { validator: validatePolicy },
+  );
+
+  const note = (trigger: string, reason: string, runId: string | null, started: boolean, text: string) => {
+    status.history.unshift({ at: new Date().toISOString(), trigger, reason, runId, started, note: text });
+    status.history.length = Math.min(status.history.length, HISTORY_KEEP);
+  };
+
+  const startRun = async (trigger: Trigger, reason: string, requestedBy?: string) => {
+    if (status.currentRun) {
+      note(trigger, reason, status.currentRun, false, `not started: run ${status.currentRun} is in progress`);
+      return;
+    }
+    const workflowId = trainingWorkflowId(input.modelName, trigger, new Date().toISOString());
+    const child = await startChild(WORKFLOW_TYPES.trainingPipeline, {
+      workflowId,
+      args: [{ settings: input.settings, trigger, reason, requestedBy }],
+      parentClosePolicy: ParentClosePolicy.ABANDON, // a retrain outlives the monitor's continueAsNew
+    });
+    status.currentRun = workflowId;
+    runDone = false;
+    note(trigger, reason, workflowId, true, 'started');
+    void child.result().then(
+      () => (runDone = true),
+      () => (runDone = true),
+    );
+  };
+
+  for (let i = 0; ; i++) {
+    const paused = status.policy.paused;
+    status.state = status.currentRun ? 'retraining' : paused ? 'paused' : 'idle';
+    const wake = () => requests.length > 0 || checkRequested || woken || runDone;
+    let timedOut = false;
+    if (paused) await condition(wake);
+    else timedOut = !(await condition(wake, status.policy.intervalSeconds * 1000));
+    woken = false;
+    if (status.currentRun && (runDone || timedOut || checkRequested)) {
+      const s = runDone ? 'completed' : await runState({ runId: status.currentRun });
+      if (s !== 'running') {
+        note('run-finished', s, status.currentRun, false, `run ${status.currentRun} ${s}`);
+        status.currentRun = null;
+      }
+      runDone = false;
+    }
+    while (requests.length > 0) {
+      const r = requests.shift()!;
+      await startRun('ops', r.reason, r.requestedBy);
+    }
+    if ((timedOut || checkRequested) && !status.policy.paused) {
+      checkRequested = false;
+      status.state = 'checking';
+      const check = await monitorCheck({ modelName: input.modelName, policy: status.policy });
+      status.checks++;
+      status.lastCheck = new Date().toISOString();
+      status.triggers = check.triggers;
+      const fired = check.triggers.filter((t) => t.fired);
+      if (fired.length > 0) {
+        const reason = fired.map((t) => `${t.name}: ${t.value?.toFixed(3)} vs ${t.threshold} (${t.detail})`).join('; ');
+        // After an automatic retrain, the same data must not trigger again and again (e.g. a
+        // rejected candidate leaves drift in place): wait for new users first.
+        if (autoSuppressedAtUsers === check.usersNow) note(fired[0]!.name, reason, null, false, 'not started: no new data since the last automatic retrain');
+        else {
+          await startRun(fired[0]!.name as Trigger, reason);
+          if (status.currentRun) autoSuppressedAtUsers = check.usersNow;
+        }
+      }
+    }
+    checkRequested = false;
+    if ((i + 1 >= CHECKS_PER_RUN || workflowInfo().continueAsNewSuggested) && requests.length === 0) {
+      await continueAsNew<typeof modelMonitor>({
+        ...input,
+        policy: status.policy,
+        carried: { history: status.history, checks: status.checks, lastCheck: status.lastCheck, triggers: status.triggers, currentRun: status.currentRun, autoSuppressedAtUsers },
+      });
+    }
+  }
+}
+
