@@ -16,15 +16,11 @@ export function heartbeat(details: unknown): void {
 
 /** The details of the last heartbeat of a previous attempt, for resuming after a retry. */
 export function resumeDetails<T>(): T | undefined {
-  return current()?.info.heartbeatDetails as T | undefined;
+  return current()?.info?.heartbeatDetails as T | undefined;
 }
 
 export function attempt(): number {
   return current()?.info.attempt ?? 1;
-}
-
-export function workflowIdOfActivity(): string | null {
-  return current()?.info.workflowExecution.workflowId ?? null;
 }
 
 /** Converts a bad-input error into the non-retryable failure with its named type. */

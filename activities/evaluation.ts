@@ -4,7 +4,7 @@ import { BUCKETS } from '../store/collections';
 import { getRun, patchRun } from '../store/runs';
 import { fitEngine } from '../ml/engines';
 import { serializeModel } from '../ml/serialize';
-import { evaluateBinary } from '../ml/metrics';
+import { evaluateBinary, type BinaryEvaluation } from '../ml/metrics';
 import type { Params, ThresholdChoice } from '../common/workflow-types';
 import { heartbeat, nonRetryable, FAILURE_TYPES } from './context';
 import type { ActivityDeps } from './deps';
@@ -15,11 +15,24 @@ export interface RefitSummary {
   fitMs: number;
 }
 
-/** Holdout metrics as flat numbers (registry, gate, pages); curves kept apart. */
-export function flatMetrics(ev: ReturnType<typeof evaluateBinary>): Record<string, number> {
-  const m: Record<string, number> = {};
-  for (const [k, v] of Object.entries(ev)) if (typeof v === 'number') m[k] = v;
-  return m;
+/** Holdout metrics as flat snake_case numbers (registry, gate, pages, status JSON). */
+export function flatMetrics(ev: BinaryEvaluation): Record<string, number> {
+  return {
+    roc_auc: ev.rocAuc,
+    average_precision: ev.averagePrecision,
+    precision: ev.precision,
+    recall: ev.recall,
+    f1: ev.f1,
+    brier: ev.brier,
+    log_loss: ev.logLoss,
+    accuracy: (ev.tp + ev.tn) / Math.max(1, ev.n),
+    lift_top10: ev.liftTop10.lift,
+    capture_top10: ev.liftTop10.capture,
+    base_rate: ev.baseRate,
+    threshold: ev.threshold,
+    n: ev.n,
+    positives: ev.positives,
+  };
 }
 
 export function createEvaluationActivities({ db, config }: ActivityDeps) {
@@ -38,7 +51,7 @@ export function createEvaluationActivities({ db, config }: ActivityDeps) {
       const cols = ds.doc.cols;
       const t0 = Date.now();
       const model = await fitEngine(config.ENGINE, { data: takeRows(X, cols, train), rows: train.length, cols }, takeLabels(y, train), { ...args.params, seed: args.seed } as never, {
-        onProgress: (d, t) => heartbeat({ treesDone: d, trees: t }),
+        onProgress: (d: number, t: number) => heartbeat({ treesDone: d, trees: t }),
       });
       const fitMs = Date.now() - t0;
       const yh = takeLabels(y, holdout);

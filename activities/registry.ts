@@ -5,12 +5,13 @@ import { loadVersion } from '../store/model-loader';
 import { COLLECTIONS } from '../store/collections';
 import { docToRecord, type UserDoc } from '../store/users';
 import { transformBatch } from '../data/features';
-import { evaluateBinary } from '../ml/metrics';
+import { evaluateBinary, type BinaryEvaluation } from '../ml/metrics';
+import type { UserRecord } from '../data/record';
 import { PRODUCTION_ALIAS } from '../common/constants';
 import type { PromotionDecision, RegisteredVersion, SelectionSummary, TrainingSettings, Trigger } from '../common/workflow-types';
 import { nonRetryable, FAILURE_TYPES } from './context';
 import type { ActivityDeps } from './deps';
-import type { RefitSummary } from './evaluation';
+import { flatMetrics, type RefitSummary } from './evaluation';
 
 export interface RegisterArgs {
   runId: string;
@@ -32,11 +33,11 @@ export function createRegistryActivities({ db }: ActivityDeps) {
     const ids = ds.arrays.holdoutUserIds;
     const docs = await db.collection<UserDoc>(COLLECTIONS.users).find({ _id: { $in: ids } }).toArray();
     const byId = new Map(docs.map((d) => [d._id, docToRecord(d)]));
-    const users = ids.map((id) => byId.get(id)).filter((u) => u !== undefined && (u.label === 0 || u.label === 1));
+    const users = ids.map((id) => byId.get(id)).filter((u): u is UserRecord => u !== undefined && (u.label === 0 || u.label === 1));
     const X = transformBatch(prod.spec, users);
     const y = Uint8Array.from(users, (u) => u.label ?? 0);
     const p = prod.model.predictProba({ data: X, rows: users.length, cols: prod.spec.names.length });
-    return evaluateBinary(y, p, prod.threshold);
+    return flatMetrics(evaluateBinary(y, p, prod.threshold));
   }
 
   return {
@@ -52,7 +53,7 @@ export function createRegistryActivities({ db }: ActivityDeps) {
       const run = await getRun(db, args.runId);
       const refit = run?.refit as RefitSummary | undefined;
       if (!refit) throw nonRetryable(FAILURE_TYPES.notFound, new Error(`run ${args.runId} has no refit model to register`));
-      const ev = run!.evaluation as ReturnType<typeof evaluateBinary>;
+      const ev = run!.evaluation as BinaryEvaluation;
       const ds = await loadDataset(db, args.datasetId);
       const doc = await registerVersion(db, {
         modelName: args.modelName,
@@ -64,8 +65,8 @@ export function createRegistryActivities({ db }: ActivityDeps) {
         scoring: args.settings.scoring,
         threshold: args.selection.threshold,
         metrics: refit.metrics,
-        confusion: ev.confusion,
-        curves: { roc: { fpr: ev.roc.fpr, tpr: ev.roc.tpr }, pr: { precision: ev.pr.precision, recall: ev.pr.recall } },
+        confusion: { tp: ev.tp, fp: ev.fp, tn: ev.tn, fn: ev.fn },
+        curves: { roc: { fpr: ev.rocCurve.fpr, tpr: ev.rocCurve.tpr }, pr: { precision: ev.prCurve.precision, recall: ev.prCurve.recall } },
         featureImportances: (run!.featureImportances as ModelVersionDoc['featureImportances']) ?? [],
         featureNames: ds?.doc.names ?? [],
         blob: refit.blob,
@@ -107,11 +108,11 @@ export function createRegistryActivities({ db }: ActivityDeps) {
       } else {
         const p = await productionOnHoldout(args.modelName, prodVersion, cand.datasetId);
         const tol = args.settings.promotionF1Tolerance;
-        const recallOk = m.recall! >= p.recall;
-        const f1Ok = m.f1! >= p.f1 - tol;
-        const better = m.recall! > p.recall || m.f1! > p.f1 || m.roc_auc! > p.roc_auc;
+        const recallOk = m.recall! >= p.recall!;
+        const f1Ok = m.f1! >= p.f1! - tol;
+        const better = m.recall! > p.recall! || m.f1! > p.f1! || m.roc_auc! > p.roc_auc!;
         promoted = recallOk && f1Ok && better;
-        const cmp = `recall ${m.recall!.toFixed(4)} vs ${p.recall.toFixed(4)}, F1 ${m.f1!.toFixed(4)} vs ${p.f1.toFixed(4)}, AUC ${m.roc_auc!.toFixed(4)} vs ${p.roc_auc.toFixed(4)} (v${prodVersion} on the same holdout)`;
+        const cmp = `recall ${m.recall!.toFixed(4)} vs ${p.recall!.toFixed(4)}, F1 ${m.f1!.toFixed(4)} vs ${p.f1!.toFixed(4)}, AUC ${m.roc_auc!.toFixed(4)} vs ${p.roc_auc!.toFixed(4)} (v${prodVersion} on the same holdout)`;
         reason = promoted ? `beats production: ${cmp}` : !recallOk ? `recall fell: ${cmp}` : !f1Ok ? `F1 dropped by more than ${tol}: ${cmp}` : `no improvement: ${cmp}`;
       }
       if (promoted) {

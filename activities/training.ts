@@ -33,8 +33,10 @@ export async function trainView(db: Db, datasetId: string): Promise<TrainView> {
 
 function foldsOf(view: TrainView, k: number, seed: number): Int32Array {
   const key = `${k}:${seed}`;
-  let f = view.folds.get(key);
-  if (!f) view.folds.set(key, (f = stratifiedKFold(view.y, k, seed)));
+  const hit = view.folds.get(key);
+  if (hit) return hit;
+  const f = stratifiedKFold(view.y, k, seed);
+  view.folds.set(key, f);
   return f;
 }
 
@@ -82,7 +84,7 @@ export function createTrainingActivities({ db, config, workerIdentity }: Activit
         r = await runCvCell({
           X: view.X, y: view.y, folds, foldIndex: task.foldIndex, params: { ...task.params, seed: task.seed } as never,
           engine: config.ENGINE, scoring: config.SCORING, seed: task.seed,
-          hooks: { onProgress: (d, t) => heartbeat({ treesDone: d, trees: t }) },
+          hooks: { onProgress: (d: number, t: number) => heartbeat({ treesDone: d, trees: t }) },
         });
       } catch (err) {
         if (err instanceof RangeError) throw nonRetryable(FAILURE_TYPES.badConfig, err);

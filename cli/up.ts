@@ -42,7 +42,7 @@ export async function upCommand(argv: string[]): Promise<number> {
   const sample = resolve(strFlag(args, 'sample') ?? join(ROOT, 'sample', 'users.csv'));
   if (!existsSync(sample)) throw new Error(`sample file ${sample} not found`);
 
-  const stack = await startLocalStack({ root: ROOT, dataDir, toolsDir: join(ROOT, '.tools'), env: process.env, log: say });
+  const stack = await startLocalStack({ root: ROOT, dataDir, env: process.env, log: say, handleSignals: false });
   const children: Child[] = [];
   let ctx: CliContext | null = null;
   const shutdown = async () => {
