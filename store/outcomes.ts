@@ -48,8 +48,10 @@ export async function liveConfusion(db: Db, modelName: string, version: number, 
     else label = null;
     if (label === null) continue;
     c.labelled++;
-    if (p.decision) label ? c.tp++ : c.fp++;
-    else label ? c.fn++ : c.tn++;
+    if (p.decision && label) c.tp++;
+    else if (p.decision) c.fp++;
+    else if (label) c.fn++;
+    else c.tn++;
   }
   return c;
 }
