@@ -31,7 +31,9 @@ describe('fitFeatureSpec', () => {
       cart_count: 2, shopping_count: 0, 'screen:home': 2, 'screen:cart': 1, other_screens: 1, minigame: 1 });
     expect(f.purchase_intent).toBe(2 * spec.intentWeights.cart);
     const u2 = Object.fromEntries(spec.names.map((n, i) => [n, transform(spec, snapshot[1])[i]]));
-    expect(u2).toMatchObject({ age: 30, shopping_count: 2 }); // null age takes the median; match ignores case
+    expect(u2).toMatchObject({ age: 30, shopping_count: 2 }); // null age takes the median
+    const upper = transform(spec, user({ screens: ['CART_Edit'] }));
+    expect(upper[spec.names.indexOf('cart_count')]).toBe(1); // patterns match regardless of case
   });
 
   it('when the spec has a zone, then local hour and weekday follow it', () => {
