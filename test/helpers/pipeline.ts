@@ -1,0 +1,58 @@
+import { fileURLToPath } from 'node:url';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import { randomBytes } from 'node:crypto';
+import { loadConfig, type Config } from '../../config';
+import { connectStore, type Store } from '../../store/db';
+import { ensureIndexes } from '../../store/collections';
+import { createWorker, workflowBundle } from '../../worker/worker';
+import { testEnv, testStack, uniqueDbName } from './stack';
+
+export const SAMPLE_CSV = fileURLToPath(new URL('../../sample/users.csv', import.meta.url));
+export const DRIFT_CSV = fileURLToPath(new URL('../../sample/drift.csv', import.meta.url));
+/** Oracle ROC AUC of the bundled sample, from sample/README.md (AUC of the true probabilities). */
+export const SAMPLE_ORACLE_AUC = 0.8665;
+
+export interface PipelineHarness {
+  config: Config;
+  env: NodeJS.ProcessEnv;
+  store: Store;
+  client: Client;
+  worker: Worker;
+  close(): Promise<void>;
+}
+
+/**
+ * A real worker on a private task queue and a private database, against the test stack.
+ * Small grid by default so a pipeline run takes seconds on 2 cores.
+ */
+export async function startPipelineHarness(label: string, overrides: NodeJS.ProcessEnv = {}): Promise<PipelineHarness> {
+  const env = testEnv(uniqueDbName(label), {
+    TASK_QUEUE: `q-${randomBytes(4).toString('hex')}`,
+    PARAM_GRID: '{"nEstimators":[20,40],"maxDepth":[4,8]}',
+    ...overrides,
+  });
+  const config = loadConfig(env);
+  const store = await connectStore(config.MONGODB_URI!, config.MONGODB_DB);
+  await ensureIndexes(store.db);
+  const connection = await NativeConnection.connect({ address: testStack().temporalAddress });
+  const worker = await createWorker({ connection, db: store.db, config, workflowBundle: await workflowBundle(), identity: `test-worker-${process.pid}` });
+  const running = worker.run();
+  const clientConnection = await Connection.connect({ address: testStack().temporalAddress });
+  const client = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
+  return {
+    config,
+    env,
+    store,
+    client,
+    worker,
+    async close() {
+      worker.shutdown();
+      await running.catch(() => undefined);
+      await connection.close();
+      await clientConnection.close();
+      await store.db.dropDatabase().catch(() => undefined);
+      await store.close();
+    },
+  };
+}
