@@ -72,7 +72,7 @@ describe('retail24 up --once, then the API', () => {
     const res = await fetch(`${api.url}/v1/predict`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ user_id: 'e2e-1', first_open: '2026-03-01 20:15:00', screen_list: 'splash,product_details,cart,checkout', age: 31, minigame: 0, liked: 1 }),
+      body: JSON.stringify({ user_id: 'e2e-1', first_open: '2026-03-01 20:15:00', screen_list: 'splash,product_details,cart,checkout', age: 31 }),
     });
     const body = (await res.json()) as { model: { version: number }; probability: number; decision: boolean };
     expect(res.status, JSON.stringify(body)).toBe(200);

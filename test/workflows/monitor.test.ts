@@ -1,0 +1,137 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SAMPLE_CSV, DRIFT_CSV, startPipelineHarness, type PipelineHarness } from '../helpers/pipeline';
+import { generateToFiles } from '../../data/generator';
+import { ingestViaWorkflow, startTraining } from '../../cli/pipeline';
+import { ensureMonitor, policyFromConfig } from '../../cli/monitor';
+import { checkNowSignal, requestRetrainSignal, setPolicyUpdate, statusQuery, type MonitorStatus } from '../../workflows/messages';
+import { getAlias } from '../../store/registry';
+import { COLLECTIONS } from '../../store/collections';
+import { monitorWorkflowId } from '../../common/constants';
+import type { WorkflowHandle } from '@temporalio/client';
+
+let h: PipelineHarness;
+let dir: string;
+let monitor: WorkflowHandle;
+
+async function status(): Promise<MonitorStatus> {
+  return monitor.query(statusQuery);
+}
+
+/** Signals a check and waits until the monitor has done it (its check counter moves). */
+async function checkNow(): Promise<MonitorStatus> {
+  const before = (await status()).checks;
+  await monitor.signal(checkNowSignal);
+  for (let i = 0; i < 600; i++) {
+    const s = await status();
+    if (s.checks > before) return s;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error('monitor did not check within 120 s');
+}
+
+async function waitIdle(): Promise<MonitorStatus> {
+  for (let i = 0; i < 1500; i++) {
+    await monitor.signal(checkNowSignal);
+    const s = await status();
+    if (!s.currentRun) return s;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error('retrain did not finish within 300 s');
+}
+
+const trigger = (s: MonitorStatus, name: string) => s.triggers.find((t) => t.name === name)!;
+
+async function generated(name: string, users: number, firstId: number, drift = false): Promise<string> {
+  const out = join(dir, name);
+  await generateToFiles({ users, seed: firstId, firstId, drift, out });
+  return out;
+}
+
+describe('modelMonitor on the real Temporal dev server', () => {
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'retail24-monitor-'));
+    // An hour-long interval: checks happen only when the test signals checkNow, so each
+    // assertion sees exactly one check.
+    h = await startPipelineHarness(import.meta.url, { MONITOR_INTERVAL_S: '3600', MONITOR_MIN_OUTCOMES: '100', MODEL_NAME: `Mon${Date.now()}` });
+    await ingestViaWorkflow(h.client, h.store.db, h.config, SAMPLE_CSV);
+    await (await startTraining(h.client, h.config, 'manual', 'baseline')).result();
+    await ensureMonitor(h.client, h.config);
+    monitor = h.client.workflow.getHandle(monitorWorkflowId(h.config.MODEL_NAME));
+  }, 300_000);
+  afterAll(async () => {
+    await monitor?.terminate('test over').catch(() => undefined);
+    await h?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('when nothing changed, then no trigger fires and no run starts', async () => {
+    const s = await checkNow();
+    expect(s.triggers.map((t) => [t.name, t.fired])).toEqual([['new-data', false], ['degradation', false], ['drift', false]]);
+    expect(s.currentRun).toBeNull();
+  });
+
+  it('when new users stay under 10 % of the training size, then new-data does not fire', async () => {
+    // 4,000 training rows (5,000 × 0.8): 300 new users are 7.5 %.
+    await ingestViaWorkflow(h.client, h.store.db, h.config, await generated('a.csv', 300, 2_000_000));
+    const s = await checkNow();
+    expect(trigger(s, 'new-data').value).toBeCloseTo(300 / 4000, 3);
+    expect(trigger(s, 'new-data').fired).toBe(false);
+    expect(s.currentRun).toBeNull();
+  });
+
+  it('when new users reach 10 %, then new-data fires and a retrain starts as a child workflow', async () => {
+    await ingestViaWorkflow(h.client, h.store.db, h.config, await generated('b.csv', 200, 2_100_000));
+    const s = await checkNow();
+    expect(trigger(s, 'new-data').fired).toBe(true);
+    expect(s.currentRun).toMatch(new RegExp(`^train-${h.config.MODEL_NAME}-new-data-`));
+    expect(s.history[0]).toMatchObject({ trigger: 'new-data', started: true });
+  });
+
+  it('when ops ask for a retrain while one runs, then the request is recorded and not started', async () => {
+    await monitor.signal(requestRetrainSignal, { reason: 'campaign', requestedBy: 'ops-test' });
+    const s = await status();
+    const note = s.history.find((x) => x.reason === 'campaign');
+    if (s.currentRun && note) expect(note).toMatchObject({ started: false });
+    await waitIdle();
+  });
+
+  it('when the policy update is invalid, then the validator rejects it and the policy is unchanged', async () => {
+    await expect(monitor.executeUpdate(setPolicyUpdate, { args: [{ f1Drop: 2 }] })).rejects.toThrow(/f1Drop/);
+    expect((await status()).policy.f1Drop).toBe(policyFromConfig(h.config).f1Drop);
+  });
+
+  it('when drifted users arrive, then drift fires (new-data disabled to isolate it)', async () => {
+    const policy = await monitor.executeUpdate(setPolicyUpdate, { args: [{ newDataRatio: 1000 }] });
+    expect(policy.newDataRatio).toBe(1000);
+    await ingestViaWorkflow(h.client, h.store.db, h.config, DRIFT_CSV);
+    const s = await checkNow();
+    expect(trigger(s, 'new-data').fired).toBe(false);
+    // sample/drift.csv shifts hours, ages, visit lengths and the screen mix: PSI ≥ 0.25 on
+    // several features (data tests measure hour 0.33, age 1.5, shopping 0.44, promo 0.31).
+    expect(trigger(s, 'drift').fired).toBe(true);
+    expect(s.currentRun).toMatch(/-drift-/);
+    await waitIdle();
+  });
+
+  it('when live F1 falls below 95 % of the promoted F1, then degradation fires; above it, not', async () => {
+    await monitor.executeUpdate(setPolicyUpdate, { args: [{ driftShare: 1 }] });
+    const prod = (await getAlias(h.store.db, h.config.MODEL_NAME, 'production'))!.version;
+    const dayAgo = Date.now() - 2 * 24 * 3600 * 1000;
+    const preds = (tag: string, n: number) => Array.from({ length: n }, (_, i) => ({ userId: `${tag}${i}`, firstOpen: new Date(dayAgo), modelName: h.config.MODEL_NAME, version: prod, probability: 0.9, decision: true, at: new Date() }));
+    const buyers = (tag: string, n: number) => Array.from({ length: n }, (_, i) => ({ _id: `${tag}${i}`, purchaseAt: new Date(dayAgo + 3600_000), reportedAt: new Date() }));
+    // Every flagged user bought: live F1 = 1, no degradation.
+    await h.store.db.collection(COLLECTIONS.predictions).insertMany(preds('good', 150));
+    await h.store.db.collection(COLLECTIONS.outcomes).insertMany(buyers('good', 150) as never[]);
+    let s = await checkNow();
+    expect(trigger(s, 'degradation').value).toBeGreaterThan(0.95);
+    expect(trigger(s, 'degradation').fired).toBe(false);
+    // 1,500 more flagged users, none bought, window closed: precision 150/1650 → F1 ≈ 0.17.
+    await h.store.db.collection(COLLECTIONS.predictions).insertMany(preds('bad', 1500));
+    s = await checkNow();
+    expect(trigger(s, 'degradation').value).toBeLessThan(0.95);
+    expect(trigger(s, 'degradation').fired).toBe(true);
+  });
+});
