@@ -59,9 +59,11 @@ export const configSchema = z.object({
   MONITOR_NEW_DATA_RATIO: z.coerce.number().gt(0).default(0.1),
   MONITOR_F1_DROP: fraction.default(0.05),
   MONITOR_MIN_OUTCOMES: intIn(1, 10_000_000).default(200),
-  MONITOR_DRIFT_SHARE: z.coerce.number().gt(0).max(1).default(0.2),
+  MONITOR_DRIFT_SHARE: z.coerce.number().gt(0).max(1).default(0.05),
   PREDICT_MAX_BATCH: intIn(1, 100_000).default(1000),
   MODEL_POLL_MS: intIn(100, 600_000).default(2000),
+  /** Largest CSV upload /v1/predict/batch accepts (bytes); larger uploads get 413. */
+  BATCH_MAX_BYTES: intIn(1024, 2 ** 31).default(50 * 1024 * 1024),
   DATA_DIR: z.string().min(1).default('.data'),
 });
 
