@@ -8,9 +8,9 @@ import { progressQuery } from './messages';
 const retry = { initialInterval: '1s', maximumInterval: '30s', backoffCoefficient: 2, maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE };
 
 // Timeouts sized from bench/ (a 200-tree depth-12 fit on 200k rows takes well under 10 min on
-// 2 cores); heartbeats come per tree or per 20k rows, so 2 min without one means a dead worker.
+// 2 cores); heartbeats come per tree or per 20k rows, so 30 s without one means a dead worker (and a retry starts that soon after a crash).
 const quick = proxyActivities<Activities>({ startToCloseTimeout: '1 minute', retry });
-const heavy = proxyActivities<Activities>({ startToCloseTimeout: '60 minutes', heartbeatTimeout: '2 minutes', retry });
+const heavy = proxyActivities<Activities>({ startToCloseTimeout: '60 minutes', heartbeatTimeout: '30 seconds', retry });
 
 /**
  * ingest (optional) → snapshot → grid search (one activity per params × fold cell, bounded

@@ -1,0 +1,106 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testEnv, testStack, uniqueDbName } from '../helpers/stack';
+import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process';
+import { loadConfig, type Config } from '../../config';
+import { connectStore, type Store } from '../../store/db';
+import { COLLECTIONS } from '../../store/collections';
+import { generateToFiles } from '../../data/generator';
+import { ingestViaWorkflow, startTraining } from '../../cli/pipeline';
+import type { PipelineResult } from '../../common/workflow-types';
+
+/** A grid big enough that the grid search lasts several seconds on 2 cores (time to kill a worker mid-way). */
+const GRID = '{"nEstimators":[60,120],"maxDepth":[6,10]}';
+
+interface Site {
+  config: Config;
+  env: NodeJS.ProcessEnv;
+  store: Store;
+  workers: WorkerProcess[];
+}
+
+async function site(label: string): Promise<Site> {
+  const env = testEnv(uniqueDbName(label), { TASK_QUEUE: `q-${randomBytes(4).toString('hex')}`, PARAM_GRID: GRID, GRID_CONCURRENCY: '4' });
+  const config = loadConfig(env);
+  return { config, env, store: await connectStore(config.MONGODB_URI!, config.MONGODB_DB), workers: [] };
+}
+
+describe('training pipeline durability and scale-out (worker processes on the real server)', () => {
+  let dir: string;
+  let csv: string;
+  let client: Client;
+  let two: Site;
+  let crash: Site;
+  let twoResult: PipelineResult;
+  let crashResult: PipelineResult;
+  let killedAfterCells = 0;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'retail24-durable-'));
+    csv = join(dir, 'users.csv');
+    await generateToFiles({ users: 20_000, seed: 11, out: csv });
+    const connection = await Connection.connect({ address: testStack().temporalAddress });
+    client = new Client({ connection, namespace: testStack().temporalNamespace });
+
+    // Run 1: two worker processes share the queue, uninterrupted.
+    two = await site('durable-two');
+    two.workers.push(startWorkerProcess(two.env), startWorkerProcess(two.env));
+    await Promise.all(two.workers.map((w) => w.ready));
+    await ingestViaWorkflow(client, two.store.db, two.config, csv);
+    twoResult = await (await startTraining(client, two.config, 'manual', 'scale-out')).result();
+
+    // Run 2: one worker, SIGKILLed in the middle of the grid search, then a fresh worker.
+    crash = await site('durable-crash');
+    crash.workers.push(startWorkerProcess(crash.env));
+    await crash.workers[0]!.ready;
+    await ingestViaWorkflow(client, crash.store.db, crash.config, csv);
+    const handle = await startTraining(client, crash.config, 'manual', 'crash');
+    const cells = crash.store.db.collection(COLLECTIONS.cvCells);
+    for (let i = 0; i < 1200 && killedAfterCells === 0; i++) {
+      const n = await cells.countDocuments({ runId: handle.workflowId });
+      if (n >= 2) killedAfterCells = n;
+      else await new Promise((r) => setTimeout(r, 100));
+    }
+    await crash.workers[0]!.kill('SIGKILL');
+    const replacement = startWorkerProcess(crash.env);
+    crash.workers.push(replacement);
+    crashResult = await handle.result();
+  }, 600_000);
+
+  afterAll(async () => {
+    for (const s of [two, crash]) {
+      for (const w of s?.workers ?? []) await w.kill('SIGTERM');
+      await s?.store.db.dropDatabase().catch(() => undefined);
+      await s?.store.close();
+    }
+    await client?.connection.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('when two worker processes poll the queue, then grid cells ran on both', async () => {
+    const ids = await two.store.db.collection(COLLECTIONS.cvCells).distinct('workerIdentity', { runId: twoResult.runId });
+    expect(ids.length).toBe(2);
+  });
+
+  it('when the worker is killed mid grid search, then the run completes after a new worker starts', () => {
+    expect(killedAfterCells).toBeGreaterThanOrEqual(2);
+    expect(killedAfterCells).toBeLessThan(12);
+    expect(crashResult.version.version).toBe(1);
+  });
+
+  it('when the crashed run completes, then its result equals the uninterrupted run with the same seed', () => {
+    expect(crashResult.snapshot.datasetId).toBe(twoResult.snapshot.datasetId);
+    expect(crashResult.selection.bestParams).toEqual(twoResult.selection.bestParams);
+    expect(crashResult.selection.threshold).toEqual(twoResult.selection.threshold);
+    expect(crashResult.version.metrics).toEqual(twoResult.version.metrics);
+  });
+
+  it('when cells were retried after the crash, then each (params × fold) cell is stored exactly once', async () => {
+    const docs = await crash.store.db.collection(COLLECTIONS.cvCells).find({ runId: crashResult.runId }).toArray();
+    expect(docs).toHaveLength(12);
+  });
+});
