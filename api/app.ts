@@ -1,11 +1,17 @@
 import express, { type Express } from 'express';
 import { fileURLToPath } from 'node:url';
 import type { Db } from 'mongodb';
+import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
 import type { ModelHolder } from './model-holder';
 import type { PredictionLog } from '../store/predictions';
 import { errorHandler, notFound } from './errors';
+import { Metrics } from './metrics';
+import { openApiDocument } from './openapi';
 import { predictRouter } from './routes/predict';
+import { batchRouter } from './routes/batch';
+import { modelsRouter } from './routes/models';
+import { feedbackRouter } from './routes/feedback';
 import { pagesRouter } from './routes/pages';
 import { healthRouter } from './routes/health';
 
@@ -14,20 +20,37 @@ export interface AppDeps {
   config: Config;
   models: ModelHolder;
   predictionLog?: PredictionLog;
+  /** Temporal client for /v1/retrain, /readyz and the monitor's state on the pages; absent = those report unavailable. */
+  temporal?: Client | null;
+  /** Request and prediction counters for /metrics. @default a new Metrics per app */
+  metrics?: Metrics;
   /** Base URL of the Temporal Web UI, for links from pages; null when unknown. */
   temporalUiUrl: string | null;
 }
 
+/** Largest JSON body: PREDICT_MAX_BATCH users of generous size fit; anything bigger is 413. */
+const JSON_LIMIT = '2mb';
+
 /** Builds the Express app without listening (tests drive it over a real socket). */
 export function createApp(deps: AppDeps): Express {
+  const full: AppDeps = { ...deps, metrics: deps.metrics ?? new Metrics() };
   const app = express();
   app.disable('x-powered-by');
+  app.set('etag', false);
   app.set('view engine', 'ejs');
   app.set('views', fileURLToPath(new URL('../views', import.meta.url)));
-  app.use(express.json({ limit: '1mb' }));
-  app.use(healthRouter(deps));
-  app.use(predictRouter(deps));
-  app.use(pagesRouter(deps));
+  app.use(full.metrics!.middleware());
+  app.use(express.json({ limit: JSON_LIMIT, strict: true }));
+  app.use(express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 50 }));
+  app.get('/openapi.json', (_req, res) => {
+    res.json(openApiDocument(full.config));
+  });
+  app.use(healthRouter(full));
+  app.use(batchRouter(full));
+  app.use(predictRouter(full));
+  app.use(modelsRouter(full));
+  app.use(feedbackRouter(full));
+  app.use(pagesRouter(full));
   app.use(notFound);
   app.use(errorHandler());
   return app;

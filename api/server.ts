@@ -5,6 +5,8 @@ import { ensureIndexes } from '../store/collections';
 import { PredictionLog } from '../store/predictions';
 import { createApp } from './app';
 import { ModelHolder } from './model-holder';
+import { connectClient } from '../worker/connect';
+import type { Client } from '@temporalio/client';
 
 export interface RunningApi {
   server: Server;
@@ -13,9 +15,21 @@ export interface RunningApi {
   close(): Promise<void>;
 }
 
-/** Starts the API: connects MongoDB, loads the production model, listens. */
-export async function startApi(config: Config, opts: { temporalUiUrl?: string | null; log?: (m: string) => void } = {}): Promise<RunningApi> {
+/**
+ * Starts the API: connects MongoDB (required) and Temporal (optional: without it /v1/retrain and
+ * the monitor panel report unavailable and /readyz fails), loads the production model, listens.
+ * @param opts.temporal false = do not connect to Temporal. @default true
+ */
+export async function startApi(config: Config, opts: { temporalUiUrl?: string | null; log?: (m: string) => void; temporal?: boolean } = {}): Promise<RunningApi> {
   const log = opts.log ?? ((m: string) => console.log(m));
+  let temporal: Client | null = null;
+  if (opts.temporal !== false) {
+    try {
+      temporal = await connectClient(config, 5000);
+    } catch (err) {
+      log(`api: ${(err as Error).message}; serving without Temporal (retrain and monitor state unavailable)`);
+    }
+  }
   const store: Store = await connectStore(config.MONGODB_URI ?? 'mongodb://127.0.0.1:27017', config.MONGODB_DB);
   await ensureIndexes(store.db);
   const models = new ModelHolder(store.db, config.MODEL_NAME, config.MODEL_POLL_MS, log);
@@ -23,7 +37,7 @@ export async function startApi(config: Config, opts: { temporalUiUrl?: string | 
   models.start();
   const predictionLog = new PredictionLog(store.db);
   predictionLog.start();
-  const app = createApp({ db: store.db, config, models, predictionLog, temporalUiUrl: opts.temporalUiUrl ?? config.TEMPORAL_UI_URL ?? null });
+  const app = createApp({ db: store.db, config, models, predictionLog, temporal, temporalUiUrl: opts.temporalUiUrl ?? config.TEMPORAL_UI_URL ?? null });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.PORT, config.HOST, () => resolve(s));
     s.once('error', (err: NodeJS.ErrnoException) => reject(err.code === 'EADDRINUSE' ? new Error(`port ${config.PORT} on ${config.HOST} is already in use: stop the other process or set PORT`) : err));
@@ -39,6 +53,7 @@ export async function startApi(config: Config, opts: { temporalUiUrl?: string | 
       await new Promise<void>((r) => server.close(() => r()));
       await predictionLog.stop();
       await store.close();
+      await temporal?.connection.close().catch(() => undefined);
     },
   };
 }

@@ -1,0 +1,126 @@
+import type { Config } from '../config';
+
+const error = { $ref: '#/components/responses/Error' };
+const json = (schema: object) => ({ content: { 'application/json': { schema } } });
+const bearer = [{ bearer: [] }];
+const authErrors = { 401: error, 403: error, 415: error, 503: error };
+
+const rawUser = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['user_id', 'first_open', 'screen_list'],
+  properties: {
+    user_id: { oneOf: [{ type: 'string', minLength: 1, maxLength: 128 }, { type: 'integer', minimum: 0 }], description: 'unique user id' },
+    first_open: { oneOf: [{ type: 'string', example: '2026-03-01 20:15:00' }, { type: 'number' }], description: 'ISO 8601 or YYYY-MM-DD HH:MM:SS (model time zone), or epoch ms' },
+    screen_list: { oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }], description: 'comma-separated screen names, may be empty' },
+    age: { oneOf: [{ type: 'integer', minimum: 0, maximum: 120 }, { type: 'null' }] },
+    numscreens: { oneOf: [{ type: 'integer', minimum: 0 }, { type: 'null' }] },
+    purchase_date: { oneOf: [{ type: 'string' }, { type: 'null' }], description: 'ignored for scoring' },
+  },
+};
+
+const prediction = {
+  type: 'object',
+  required: ['user_id', 'probability', 'decision'],
+  properties: { user_id: { type: 'string' }, probability: { type: 'number', minimum: 0, maximum: 1 }, decision: { type: 'boolean' } },
+};
+const modelRef = { type: 'object', properties: { name: { type: 'string' }, version: { type: 'integer' }, threshold: { type: 'number' } } };
+const outcome = {
+  type: 'object', additionalProperties: false, required: ['user_id', 'purchase_date'],
+  properties: {
+    user_id: { oneOf: [{ type: 'string', minLength: 1, maxLength: 128 }, { type: 'integer', minimum: 0 }] },
+    purchase_date: { oneOf: [{ type: 'string', example: '2026-03-01T21:00:00Z' }, { type: 'number' }] },
+  },
+};
+const nameParam = { name: 'name', in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,80}$' } };
+
+/** The OpenAPI 3.0 description of the API, served at /openapi.json; limits come from the config. */
+export function openApiDocument(config: Config): object {
+  return {
+    openapi: '3.0.3',
+    info: { title: 'retail24 scoring API', version: '1.0.0', description: 'Purchase-within-24h propensity scores from the model the production alias points at. Every error is JSON {error: {code, message, details?}}.' },
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'API_TOKEN' } },
+      schemas: {
+        Error: {
+          type: 'object', required: ['error'],
+          properties: { error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string' }, message: { type: 'string' }, details: {} } } },
+        },
+      },
+      responses: { Error: { description: 'error', ...json({ $ref: '#/components/schemas/Error' }) } },
+    },
+    paths: {
+      '/v1/predict': {
+        post: {
+          summary: 'Score one user or an array of users',
+          requestBody: { required: true, ...json({ oneOf: [rawUser, { type: 'array', minItems: 1, maxItems: config.PREDICT_MAX_BATCH, items: rawUser }] }) },
+          responses: {
+            200: { description: 'scores', ...json({ type: 'object', properties: { requestId: { type: 'string' }, model: modelRef, predictions: { type: 'array', items: prediction }, user_id: { type: 'string' }, probability: { type: 'number' }, decision: { type: 'boolean' } } }) },
+            400: error, 413: error, 415: error, 503: error,
+          },
+        },
+      },
+      '/v1/predict/batch': {
+        post: {
+          summary: 'Score a CSV of raw users; returns CSV line,user_id,probability,decision,error',
+          requestBody: {
+            required: true,
+            content: {
+              'text/csv': { schema: { type: 'string' } },
+              'multipart/form-data': { schema: { type: 'object', properties: { file: { type: 'string', format: 'binary' } } } },
+            },
+          },
+          responses: { 200: { description: 'scored CSV', content: { 'text/csv': { schema: { type: 'string' } } } }, 400: error, 413: error, 415: error, 503: error },
+        },
+      },
+      '/v1/outcomes': {
+        post: {
+          summary: 'Record real purchases (earliest per user wins)',
+          security: bearer,
+          requestBody: { required: true, ...json({ oneOf: [outcome, { type: 'array', minItems: 1, maxItems: config.PREDICT_MAX_BATCH, items: outcome }] }) },
+          responses: { 202: { description: 'recorded', ...json({ type: 'object', properties: { received: { type: 'integer' }, written: { type: 'integer' } } }) }, 400: error, 413: error, ...authErrors },
+        },
+      },
+      '/v1/models': {
+        get: { summary: 'Registered models with their aliases', responses: { 200: { description: 'models', ...json({ type: 'object', properties: { models: { type: 'array', items: { type: 'object' } } } }) } } },
+      },
+      '/v1/models/{name}/versions': {
+        get: {
+          summary: 'Versions of a model with metrics, aliases and alias history',
+          parameters: [nameParam],
+          responses: { 200: { description: 'versions', ...json({ type: 'object' }) }, 400: error, 404: error },
+        },
+      },
+      '/v1/models/{name}/aliases/{alias}': {
+        post: {
+          summary: 'Point an alias (e.g. production) at a version: promote or roll back',
+          security: bearer,
+          parameters: [nameParam, { name: 'alias', in: 'path', required: true, schema: { type: 'string', pattern: '^[a-z][a-z0-9_-]{0,31}$' } }],
+          requestBody: {
+            required: true,
+            ...json({
+              type: 'object', additionalProperties: false, required: ['version', 'reason'],
+              properties: {
+                version: { type: 'integer', minimum: 1 }, reason: { type: 'string', minLength: 1, maxLength: 500 },
+                expect: { type: 'integer', minimum: 1, nullable: true, description: 'compare-and-set: move only if the alias is still here' },
+                by: { type: 'string', minLength: 1, maxLength: 100 },
+              },
+            }),
+          },
+          responses: { 200: { description: 'alias moved (or already there)', ...json({ type: 'object' }) }, 400: error, 404: error, 409: error, ...authErrors },
+        },
+      },
+      '/v1/retrain': {
+        post: {
+          summary: "Ask the model's monitor workflow for a retrain",
+          security: bearer,
+          requestBody: { required: true, ...json({ type: 'object', additionalProperties: false, required: ['reason'], properties: { reason: { type: 'string', minLength: 1, maxLength: 500 }, requestedBy: { type: 'string', minLength: 1, maxLength: 100 } } }) },
+          responses: { 202: { description: 'signalled', ...json({ type: 'object' }) }, 400: error, ...authErrors },
+        },
+      },
+      '/healthz': { get: { summary: 'Process is up', responses: { 200: { description: 'ok', ...json({ type: 'object' }) } } } },
+      '/readyz': { get: { summary: 'MongoDB, Temporal and a model are available', responses: { 200: { description: 'ready', ...json({ type: 'object' }) }, 503: { description: 'not ready', ...json({ type: 'object' }) } } } },
+      '/metrics': { get: { summary: 'Prometheus metrics', responses: { 200: { description: 'text exposition format', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
+    },
+  };
+}
