@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# THE test command (`npm test`, and CI through .ci/run). On a new machine it installs what is
+# missing (node_modules, Temporal CLI, FerretDB), then runs typecheck, lint (when configured) and
+# vitest, and ends with the plain line `N passed, N failed[, N skipped]` computed from vitest's
+# JSON report. Exits non-zero on any failed step or test, and when no test ran at all.
+# Extra arguments go to vitest, e.g. `npm test -- test/unit/ml`.
+set -uo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+REPORT="test-artifacts/vitest.json"
+failed_steps=()
+
+step() { printf '\n== test.sh: %s\n' "$*"; }
+die() { printf 'test.sh: FAILED: %s\n' "$*" >&2; printf '0 passed, 0 failed\n'; exit 1; }
+
+# ------------------------------------------------------------ dependencies
+# node_modules/.package-lock.json is npm's own record of the last install: older than
+# package-lock.json means the tree is stale.
+if [ ! -d node_modules ] || [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  step "npm ci"
+  npm ci --no-audit --no-fund || die "npm ci"
+fi
+step "install-tools"
+bash scripts/install-tools.sh || die "scripts/install-tools.sh (see the line above)"
+
+# ------------------------------------------------------------ static checks
+step "typecheck (tsc --noEmit)"
+npx tsc --noEmit -p tsconfig.json || failed_steps+=("typecheck")
+
+if compgen -G "eslint.config.*" >/dev/null; then
+  step "lint (eslint)"
+  npx eslint . || failed_steps+=("lint")
+else
+  step "lint skipped: no eslint.config.* in the repo"
+fi
+
+# ------------------------------------------------------------ tests
+step "vitest"
+mkdir -p test-artifacts
+rm -f "$REPORT"
+npx vitest run --reporter=default --reporter=json --outputFile.json="$REPORT" "$@"
+vitest_rc=$?
+[ "$vitest_rc" -eq 0 ] || failed_steps+=("vitest (exit $vitest_rc)")
+
+summary="$(node -e '
+  const fs = require("fs");
+  let r;
+  try { r = JSON.parse(fs.readFileSync(process.argv[1], "utf8")); }
+  catch { console.log("0 passed, 0 failed\tnoreport"); process.exit(0); }
+  // A file that fails to load has no failed test but must still count as a failure.
+  const brokenFiles = (r.testResults || []).filter((f) => f.status === "failed"
+    && !(f.assertionResults || []).some((a) => a.status === "failed")).length;
+  const failed = r.numFailedTests + brokenFiles;
+  const skipped = (r.numPendingTests || 0) + (r.numTodoTests || 0);
+  let line = `${r.numPassedTests} passed, ${failed} failed`;
+  if (skipped > 0) line += `, ${skipped} skipped`;
+  console.log(`${line}\t${r.numTotalTests}`);
+' "$REPORT")"
+line="${summary%%$'\t'*}"
+total="${summary##*$'\t'}"
+
+[ "$total" = "noreport" ] && failed_steps+=("no vitest JSON report at $REPORT")
+[ "$total" = "0" ] && failed_steps+=("no tests ran")
+
+echo
+if [ "${#failed_steps[@]}" -gt 0 ]; then
+  joined="$(printf '%s; ' "${failed_steps[@]}")"
+  printf 'test.sh: FAILED: %s\n' "${joined%; }"
+  printf '%s\n' "$line"
+  exit 1
+fi
+printf '%s\n' "$line"
