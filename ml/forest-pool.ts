@@ -1,0 +1,100 @@
+/**
+ * Runs tree builds on worker threads (one per requested thread, trees handed out one at a time so a
+ * slow tree does not idle the other threads) or in-process. Trees are keyed by index and seeded from
+ * (seed, index), so where a tree was grown never changes it.
+ */
+import { Worker } from 'node:worker_threads';
+import { buildTree, createWorkspace, type CoreParams, type TreeArrays } from './forest-core';
+import type { ThreadData, ThreadReply, ThreadRequest } from './forest-thread';
+import type { Quantized } from './quantize';
+
+/** Progress, cancellation and diagnostics for a fit. */
+export interface FitHooks {
+  /** called after each finished tree */
+  onProgress?: (treesDone: number, total: number) => void;
+  /** aborting rejects the fit with the signal's reason and stops all threads */
+  signal?: AbortSignal;
+  /** called when worker threads fail to start or crash and training continues in-process */
+  onWarning?: (message: string) => void;
+}
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+async function growInProcess(q: Quantized, y: Uint8Array, params: CoreParams, trees: (TreeArrays | undefined)[], hooks: FitHooks, done: { n: number }): Promise<void> {
+  const ws = createWorkspace(q.rows, q.cols);
+  for (let t = 0; t < trees.length; t++) {
+    if (trees[t]) continue;
+    hooks.signal?.throwIfAborted();
+    trees[t] = buildTree(q, y, params, t, ws);
+    // increment outside the optional call: `f?.(++x)` skips the increment when f is absent
+    done.n++;
+    hooks.onProgress?.(done.n, trees.length);
+    // let timers and abort listeners run between trees
+    await yieldToEventLoop();
+  }
+  hooks.signal?.throwIfAborted();
+}
+
+function growOnThreads(q: Quantized, y: Uint8Array, params: CoreParams, trees: (TreeArrays | undefined)[], nThreads: number, hooks: FitHooks, done: { n: number }): Promise<void> {
+  const sharedY = new Uint8Array(new SharedArrayBuffer(y.length));
+  sharedY.set(y);
+  const workerData: ThreadData = { codes: q.codes, y: sharedY, rows: q.rows, cols: q.cols, edges: q.edges, edgeOffsets: q.edgeOffsets, params };
+  const workers: Worker[] = [];
+  let next = 0;
+  return new Promise<void>((resolve, reject) => {
+    let settled = false;
+    const finish = (err?: unknown) => {
+      if (settled) return;
+      settled = true;
+      hooks.signal?.removeEventListener('abort', onAbort);
+      for (const w of workers) void w.terminate();
+      if (err === undefined) resolve();
+      else reject(err);
+    };
+    const onAbort = () => finish(hooks.signal?.reason ?? new Error('fit aborted'));
+    hooks.signal?.addEventListener('abort', onAbort, { once: true });
+    const feed = (w: Worker) => {
+      if (next < trees.length) w.postMessage({ tree: next++ } satisfies ThreadRequest);
+      else w.postMessage({ stop: true } satisfies ThreadRequest);
+    };
+    for (let i = 0; i < nThreads; i++) {
+      const w = new Worker(new URL('./forest-thread.mjs', import.meta.url), { workerData });
+      workers.push(w);
+      w.on('message', (msg: ThreadReply) => {
+        if (settled) return;
+        trees[msg.tree] = msg.arrays;
+        done.n++;
+        hooks.onProgress?.(done.n, trees.length);
+        if (done.n === trees.length) finish();
+        else feed(w);
+      });
+      w.on('error', (err) => finish(Object.assign(new Error(`forest worker failed: ${err.message}`), { cause: err, workerFailure: true })));
+      w.on('exit', (code) => {
+        if (!settled && code !== 0) finish(Object.assign(new Error(`forest worker exited with code ${code}`), { workerFailure: true }));
+      });
+      feed(w);
+    }
+  });
+}
+
+/**
+ * Grow `nTrees` trees. With nThreads > 1, `q.codes` must be backed by a SharedArrayBuffer. If the
+ * threads fail, the missing trees are grown in-process (same seeds, same result); a genuine error in
+ * the core then surfaces from the in-process run.
+ */
+export async function growTrees(q: Quantized, y: Uint8Array, params: CoreParams, nTrees: number, nThreads: number, hooks: FitHooks = {}): Promise<TreeArrays[]> {
+  hooks.signal?.throwIfAborted();
+  const trees: (TreeArrays | undefined)[] = new Array(nTrees).fill(undefined);
+  const done = { n: 0 };
+  const threads = Math.min(nThreads, nTrees);
+  if (threads > 1 && q.codes.buffer instanceof SharedArrayBuffer) {
+    try {
+      await growOnThreads(q, y, params, trees, threads, hooks, done);
+    } catch (err) {
+      if (!(err as { workerFailure?: boolean }).workerFailure) throw err;
+      hooks.onWarning?.(`${(err as Error).message}; growing the remaining trees in-process`);
+    }
+  }
+  await growInProcess(q, y, params, trees, hooks, done);
+  return trees as TreeArrays[];
+}

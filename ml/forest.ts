@@ -1,0 +1,162 @@
+/**
+ * retail24's Random Forest: histogram split search on uint8-quantised features, trees grown on
+ * worker threads, stored as flat typed arrays and scored on raw rows (split thresholds are raw values).
+ */
+import type { CoreParams, TreeArrays } from './forest-core';
+import { featuresPerSplit, resolveForestOptions, type ForestOptions } from './forest-options';
+import { growTrees, type FitHooks } from './forest-pool';
+import { assertBinaryLabels, assertFinite, assertMatrix, type Matrix } from './matrix';
+import { quantize } from './quantize';
+
+export { DEFAULT_FOREST_OPTIONS, resolveForestOptions, type ForestOptions } from './forest-options';
+export type { FitHooks } from './forest-pool';
+
+/** Rows per scoring block: 256 rows x 40 features x 8 B = 80 KB, well inside L2 with one tree's nodes. */
+const PREDICT_BLOCK_ROWS = 256;
+
+/**
+ * All trees of a forest concatenated, in the layout of `TreeArrays` (children adjacent, leaves
+ * self-looping with threshold +Infinity) with absolute node indices; tree t starts at roots[t].
+ */
+export interface FlatForest {
+  feature: Int32Array;
+  threshold: Float64Array;
+  left: Int32Array;
+  value: Float64Array;
+  roots: Int32Array;
+  depths: Int32Array;
+  importances: Float64Array;
+}
+
+/** A fitted forest. Build with `fitRandomForest` or `deserializeModel`. */
+export class RandomForest {
+  readonly nFeatures: number;
+  readonly options: ForestOptions;
+  /** the flat arrays, exposed for serialisation */
+  readonly flat: FlatForest;
+  /** feature per node with leaves mapped to 0, so a walk reads a valid column at a leaf */
+  private readonly walkFeature: Int32Array;
+  private readonly nodeBuf = new Int32Array(PREDICT_BLOCK_ROWS);
+
+  constructor(options: ForestOptions, nFeatures: number, flat: FlatForest) {
+    this.options = options;
+    this.nFeatures = nFeatures;
+    this.flat = flat;
+    this.walkFeature = flat.feature.map((f) => (f < 0 ? 0 : f));
+  }
+
+  /** Number of trees. */
+  get nTrees(): number {
+    return this.flat.roots.length;
+  }
+
+  /**
+   * P(class 1) per row: mean over trees of the leaf's (weighted) class-1 frequency, as scikit-learn.
+   * Rows are scored in blocks, level by level: every row of a block takes one step down the tree
+   * per pass, so the block's walks are independent and overlap in the CPU instead of stalling.
+   */
+  predictProba(X: Matrix): Float64Array {
+    assertMatrix(X, this.nFeatures);
+    const { threshold, left, value, roots, depths } = this.flat;
+    const feature = this.walkFeature;
+    const nodes = this.nodeBuf;
+    const { data, rows, cols } = X;
+    const out = new Float64Array(rows);
+    for (let b0 = 0; b0 < rows; b0 += PREDICT_BLOCK_ROWS) {
+      const len = Math.min(rows, b0 + PREDICT_BLOCK_ROWS) - b0;
+      const base0 = b0 * cols;
+      // trees summed in order 0..T-1 per row, as in predictProbaRow, so both agree bit for bit
+      for (let t = 0; t < roots.length; t++) {
+        nodes.fill(roots[t], 0, len);
+        for (let step = depths[t]; step > 0; step--) {
+          for (let i = 0, base = base0; i < len; i++, base += cols) {
+            const nd = nodes[i];
+            nodes[i] = left[nd] + (data[base + feature[nd]] > threshold[nd] ? 1 : 0);
+          }
+        }
+        for (let i = 0; i < len; i++) out[b0 + i] += value[nodes[i]];
+      }
+    }
+    const n = roots.length;
+    for (let r = 0; r < rows; r++) out[r] /= n;
+    return out;
+  }
+
+  /** P(class 1) for one row; bit-identical to predictProba on the same row. */
+  predictProbaRow(row: ArrayLike<number>): number {
+    if (row.length !== this.nFeatures) throw new RangeError(`row has ${row.length} values, the model expects ${this.nFeatures}`);
+    const { threshold, left, value, roots, depths } = this.flat;
+    const feature = this.walkFeature;
+    let sum = 0;
+    for (let t = 0; t < roots.length; t++) {
+      let node = roots[t];
+      for (let step = depths[t]; step > 0; step--) node = left[node] + (row[feature[node]] > threshold[node] ? 1 : 0);
+      sum += value[node];
+    }
+    return sum / roots.length;
+  }
+
+  /** Impurity-based importances, mean of per-tree normalised importances, summing to 1 (all 0 if every tree is a single leaf). */
+  featureImportances(): Float64Array {
+    return this.flat.importances.slice();
+  }
+}
+
+/** Concatenate per-tree arrays; importances averaged over trees that split at least once (as scikit-learn). */
+export function flattenTrees(trees: TreeArrays[], nFeatures: number): FlatForest {
+  const total = trees.reduce((s, t) => s + t.feature.length, 0);
+  const flat: FlatForest = {
+    feature: new Int32Array(total), threshold: new Float64Array(total), left: new Int32Array(total),
+    value: new Float64Array(total), roots: new Int32Array(trees.length), depths: new Int32Array(trees.length),
+    importances: new Float64Array(nFeatures),
+  };
+  let offset = 0;
+  trees.forEach((t, i) => {
+    flat.roots[i] = offset;
+    flat.depths[i] = t.depth;
+    flat.feature.set(t.feature, offset);
+    flat.threshold.set(t.threshold, offset);
+    flat.value.set(t.value, offset);
+    for (let k = 0; k < t.feature.length; k++) flat.left[offset + k] = t.left[k] + offset;
+    if (t.feature.length > 1) for (let f = 0; f < nFeatures; f++) flat.importances[f] += t.importances[f];
+    offset += t.feature.length;
+  });
+  const sum = flat.importances.reduce((s, v) => s + v, 0);
+  if (sum > 0) for (let f = 0; f < nFeatures; f++) flat.importances[f] /= sum;
+  return flat;
+}
+
+/** Class weights: 1/1, or n / (2 * n_c) for 'balanced' over the whole training set (scikit-learn's 'balanced'). */
+function classWeights(y: Uint8Array, mode: ForestOptions['classWeight']): [number, number] {
+  if (mode === 'none') return [1, 1];
+  let n1 = 0;
+  for (let i = 0; i < y.length; i++) n1 += y[i];
+  const n0 = y.length - n1;
+  // an absent class has no rows to weigh; 1 keeps the arithmetic finite
+  return [n0 > 0 ? y.length / (2 * n0) : 1, n1 > 0 ? y.length / (2 * n1) : 1];
+}
+
+/**
+ * Fit a Random Forest on X (rows × features, finite values) and 0/1 labels y.
+ * Throws RangeError naming the bad option or value.
+ */
+export async function fitRandomForest(X: Matrix, y: Uint8Array, options: Partial<ForestOptions> = {}, hooks: FitHooks = {}): Promise<RandomForest> {
+  const opts = resolveForestOptions(options);
+  assertMatrix(X);
+  if (X.rows < 2) throw new RangeError(`fitRandomForest needs at least 2 rows, got ${X.rows}`);
+  assertBinaryLabels(y, X.rows);
+  assertFinite(X);
+  const params: CoreParams = {
+    maxDepth: opts.maxDepth ?? Infinity,
+    minSamplesSplit: opts.minSamplesSplit,
+    minSamplesLeaf: opts.minSamplesLeaf,
+    mtry: featuresPerSplit(opts.maxFeatures, X.cols),
+    bootstrap: opts.bootstrap,
+    classWeight: classWeights(y, opts.classWeight),
+    seed: opts.seed,
+  };
+  const threads = Math.min(opts.nThreads, opts.nEstimators);
+  const q = quantize(X, opts.maxBins, opts.seed, threads > 1);
+  const trees = await growTrees(q, y, params, opts.nEstimators, threads, hooks);
+  return new RandomForest(opts, X.cols, flattenTrees(trees, X.cols));
+}

@@ -1,0 +1,113 @@
+/**
+ * Model envelope: a tagged, versioned binary container.
+ *
+ *   bytes 0-3  magic "R24M"
+ *   bytes 4-7  header length H (uint32 LE)
+ *   bytes 8..  JSON header { kind, version, engine, params, nFeatures, featureNames, featureSpec, arrays }
+ *   then, 8-byte aligned, the raw little-endian typed arrays listed in `arrays` (name, type, offset, length).
+ *
+ * retail24 forests store their flat tree arrays; ml-random-forest models store their own toJSON()
+ * as one UTF-8 array named "json". Loading refuses any other magic, kind or version.
+ */
+import { ENGINES, ReferenceForest, type EngineName, type ProbabilisticModel } from './engines';
+import { RandomForest, resolveForestOptions, type FlatForest, type ForestOptions } from './forest';
+
+export const MODEL_KIND = 'retail24.random-forest';
+export const MODEL_VERSION = 1;
+const MAGIC = 'R24M';
+
+const TYPES = { f64: Float64Array, i32: Int32Array, u8: Uint8Array } as const;
+type TypeName = keyof typeof TYPES;
+type Stored = Float64Array | Int32Array | Uint8Array;
+
+interface ArrayEntry {
+  name: string;
+  type: TypeName;
+  offset: number;
+  length: number;
+}
+interface Header {
+  kind: string;
+  version: number;
+  engine: EngineName;
+  params: ForestOptions;
+  nFeatures: number;
+  featureNames: string[];
+  featureSpec: unknown;
+  arrays: ArrayEntry[];
+}
+
+const typeName = (a: Stored): TypeName => (a instanceof Float64Array ? 'f64' : a instanceof Int32Array ? 'i32' : 'u8');
+
+/** Serialise a fitted model with its feature names and feature spec. */
+export function serializeModel(model: RandomForest | ReferenceForest, meta: { featureNames: string[]; featureSpec: unknown }): Buffer {
+  if (meta.featureNames.length !== model.nFeatures) {
+    throw new RangeError(`featureNames has ${meta.featureNames.length} names, the model has ${model.nFeatures} features`);
+  }
+  let engine: EngineName;
+  let named: [string, Stored][];
+  if (model instanceof RandomForest) {
+    engine = ENGINES.retail24;
+    named = Object.entries(model.flat) as [string, Stored][];
+  } else {
+    engine = ENGINES.mlRandomForest;
+    named = [['json', new TextEncoder().encode(JSON.stringify(model.toJSON()))]];
+  }
+  let offset = 0;
+  const arrays: ArrayEntry[] = named.map(([name, a]) => {
+    const entry = { name, type: typeName(a), offset, length: a.length };
+    offset += Math.ceil(a.byteLength / 8) * 8;
+    return entry;
+  });
+  const header: Header = {
+    kind: MODEL_KIND, version: MODEL_VERSION, engine, params: model.options, nFeatures: model.nFeatures,
+    featureNames: meta.featureNames, featureSpec: meta.featureSpec, arrays,
+  };
+  const json = Buffer.from(JSON.stringify(header), 'utf8');
+  const dataStart = Math.ceil((8 + json.length) / 8) * 8;
+  const buf = Buffer.alloc(dataStart + offset);
+  buf.write(MAGIC, 0, 'latin1');
+  buf.writeUInt32LE(json.length, 4);
+  json.copy(buf, 8);
+  named.forEach(([, a], i) => {
+    Buffer.from(a.buffer, a.byteOffset, a.byteLength).copy(buf, dataStart + arrays[i].offset);
+  });
+  return buf;
+}
+
+/** Load an envelope written by serializeModel; throws an Error naming what does not match. */
+export function deserializeModel(buf: Buffer): { model: ProbabilisticModel; featureNames: string[]; featureSpec: unknown; engine: EngineName; params: object } {
+  if (buf.length < 8 || buf.toString('latin1', 0, 4) !== MAGIC) throw new Error('not a retail24 model envelope (bad magic bytes)');
+  const headerLength = buf.readUInt32LE(4);
+  if (8 + headerLength > buf.length) throw new Error(`truncated model envelope: header length ${headerLength} exceeds ${buf.length} bytes`);
+  const header = JSON.parse(buf.toString('utf8', 8, 8 + headerLength)) as Header;
+  if (header.kind !== MODEL_KIND) throw new Error(`unsupported model kind "${header.kind}", expected "${MODEL_KIND}"`);
+  if (header.version !== MODEL_VERSION) throw new Error(`unsupported ${MODEL_KIND} version ${header.version}, expected ${MODEL_VERSION}`);
+  const dataStart = Math.ceil((8 + headerLength) / 8) * 8;
+  const arrays: Record<string, Stored> = {};
+  for (const e of header.arrays) {
+    const Ctor = TYPES[e.type];
+    if (!Ctor) throw new Error(`model array "${e.name}" has unknown type "${e.type}"`);
+    const start = dataStart + e.offset;
+    const bytes = e.length * Ctor.BYTES_PER_ELEMENT;
+    if (start + bytes > buf.length) throw new Error(`truncated model envelope: array "${e.name}" runs past the end`);
+    // copy into a fresh, aligned buffer: Buffers may share a pool at an unaligned offset
+    const copy = new Uint8Array(bytes);
+    copy.set(buf.subarray(start, start + bytes));
+    arrays[e.name] = new Ctor(copy.buffer);
+  }
+  const params = resolveForestOptions(header.params);
+  let model: ProbabilisticModel;
+  if (header.engine === ENGINES.retail24) {
+    for (const name of ['feature', 'threshold', 'left', 'value', 'roots', 'depths', 'importances']) {
+      if (!arrays[name]) throw new Error(`model envelope lacks the "${name}" array of a retail24 forest`);
+    }
+    model = new RandomForest(params, header.nFeatures, arrays as unknown as FlatForest);
+  } else if (header.engine === ENGINES.mlRandomForest) {
+    const json: unknown = JSON.parse(new TextDecoder().decode(arrays.json));
+    model = ReferenceForest.fromJSON(json, header.nFeatures, params);
+  } else {
+    throw new Error(`unsupported engine "${String(header.engine)}" in model envelope`);
+  }
+  return { model, featureNames: header.featureNames, featureSpec: header.featureSpec, engine: header.engine, params: header.params };
+}
