@@ -13,6 +13,7 @@ import { batchRouter } from './routes/batch';
 import { modelsRouter } from './routes/models';
 import { feedbackRouter } from './routes/feedback';
 import { pagesRouter } from './routes/pages';
+import { opsPagesRouter } from './routes/pages-ops';
 import { healthRouter } from './routes/health';
 
 export interface AppDeps {
@@ -51,6 +52,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(modelsRouter(full));
   app.use(feedbackRouter(full));
   app.use(pagesRouter(full));
+  app.use(opsPagesRouter(full));
   app.use(notFound);
   app.use(errorHandler());
   return app;

@@ -28,3 +28,9 @@ export function requireToken(expected: string | undefined): RequestHandler {
     next();
   };
 }
+
+/** Constant-time check of a token typed into a page form (the promote / roll back buttons). */
+export function tokenMatches(expected: string | undefined, given: unknown): boolean {
+  if (!expected || typeof given !== 'string' || given === '') return false;
+  return timingSafeEqual(digest(given), digest(expected));
+}

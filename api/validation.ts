@@ -20,7 +20,7 @@ export function zodProblems(error: z.ZodError): FieldProblem[] {
     if (issue.code === 'unrecognized_keys') {
       for (const k of issue.keys) out.push({ field: pathOf([...issue.path, k]), rule: 'unknown-field', message: 'unknown field' });
     } else {
-      out.push({ field: pathOf(issue.path), rule: issue.code, message: issue.message });
+      out.push({ field: pathOf(issue.path), rule: issue.code === 'custom' ? 'format' : issue.code, message: issue.message });
     }
   }
   return out;

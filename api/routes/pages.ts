@@ -1,8 +1,10 @@
 import { Router } from 'express';
-import { getAlias } from '../../store/registry';
-import { getVersion } from '../../store/registry';
-import { listRuns } from '../../store/runs';
+import { aliasHistory, getAlias, getVersion, getVersionByRun, listAliases, listVersions } from '../../store/registry';
+import { getRun, listRuns } from '../../store/runs';
 import { PRODUCTION_ALIAS } from '../../common/constants';
+import { barChart, lineChart } from '../charts';
+import { monitorStatus } from '../page-data';
+import { HttpError } from '../errors';
 import type { AppDeps } from '../app';
 
 /** Link to a workflow run in the Temporal Web UI, or null when the UI address is unknown. */
@@ -10,22 +12,59 @@ export function temporalRunUrl(uiUrl: string | null, namespace: string, workflow
   return uiUrl ? `${uiUrl.replace(/\/$/, '')}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}` : null;
 }
 
+const RUN_ID = /^[A-Za-z0-9_.:-]{1,200}$/;
+
+/** Overview, runs (list, detail) and models pages; drift and predict are in pages-ops.ts. */
 export function pagesRouter(deps: AppDeps): Router {
   const r = Router();
   const ns = deps.config.TEMPORAL_NAMESPACE;
+  const name = deps.config.MODEL_NAME;
+  const runUrl = (id: string) => temporalRunUrl(deps.temporalUiUrl, ns, id);
+
   r.get('/', async (_req, res) => {
-    const name = deps.config.MODEL_NAME;
     const alias = await getAlias(deps.db, name, PRODUCTION_ALIAS);
-    const production = alias ? await getVersion(deps.db, name, alias.version) : null;
-    const runs = (await listRuns(deps.db, name, 10)).map((run) => ({ ...run, url: temporalRunUrl(deps.temporalUiUrl, ns, run._id) }));
+    const [production, runs, monitor] = await Promise.all([
+      alias ? getVersion(deps.db, name, alias.version) : null,
+      listRuns(deps.db, name, 10),
+      monitorStatus(deps.temporal, name),
+    ]);
     res.render('overview', {
-      title: 'Overview',
-      modelName: name,
-      alias,
-      production,
-      productionRunUrl: production ? temporalRunUrl(deps.temporalUiUrl, ns, production.runId) : null,
-      runs,
+      title: 'Overview', page: 'overview', modelName: name, alias, production, monitor,
+      productionRunUrl: production ? runUrl(production.runId) : null,
+      runs: runs.map((run) => ({ ...run, url: runUrl(run._id) })),
       serving: deps.models.current()?.version ?? null,
+    });
+  });
+
+  r.get('/runs', async (_req, res) => {
+    const runs = await listRuns(deps.db, name, 100);
+    res.render('runs', { title: 'Runs', page: 'runs', modelName: name, runs: runs.map((run) => ({ ...run, url: runUrl(run._id) })) });
+  });
+
+  r.get('/runs/:id', async (req, res) => {
+    const id = String(req.params.id);
+    if (!RUN_ID.test(id)) throw new HttpError(400, 'invalid-run-id', `run id must match ${RUN_ID.source}`);
+    const run = await getRun(deps.db, id);
+    if (!run) {
+      res.status(404).render('not-found', { title: 'Run not found', page: 'runs', what: `run ${id}` });
+      return;
+    }
+    const version = await getVersionByRun(deps.db, run.modelName, id);
+    const charts = version ? {
+      roc: lineChart([{ name: `AUC ${(version.metrics.roc_auc ?? NaN).toFixed(3)}`, x: version.curves.roc.fpr, y: version.curves.roc.tpr, color: '#3b6fd4' }], { title: 'ROC (holdout)', xLabel: 'false positive rate', yLabel: 'true positive rate', diagonal: true }),
+      pr: lineChart([{ name: `AP ${(version.metrics.average_precision ?? NaN).toFixed(3)}`, x: version.curves.pr.recall, y: version.curves.pr.precision, color: '#d4703b' }], { title: 'Precision–recall (holdout)', xLabel: 'recall', yLabel: 'precision' }),
+      importances: barChart(version.featureImportances.slice(0, 25).map((fi) => ({ label: fi.name, value: fi.importance })), { title: 'Feature importances (top 25)' }),
+    } : null;
+    const bestKey = version?.cvTable.reduce((best, c) => (best === null || c.mean > best.mean ? c : best), null as null | (typeof version.cvTable)[number])?.cellKey;
+    res.render('run', { title: `Run ${id}`, page: 'runs', run, runUrl: runUrl(id), version, charts, bestKey });
+  });
+
+  r.get('/models', async (req, res) => {
+    const [versions, aliases, history] = await Promise.all([listVersions(deps.db, name, 50), listAliases(deps.db, name), aliasHistory(deps.db, name, 50)]);
+    const flash = typeof req.query.moved === 'string' ? req.query.moved.slice(0, 300) : null;
+    res.render('models', {
+      title: 'Models', page: 'models', modelName: name, versions, aliases, history, flash, error: null,
+      serving: deps.models.current()?.version ?? null, tokenConfigured: Boolean(deps.config.API_TOKEN),
     });
   });
   return r;
