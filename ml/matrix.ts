@@ -2,8 +2,8 @@
  * Dense row-major matrix of float64 values.
  *
  * Missing values: NaN and ±Infinity are rejected by training (`assertFinite`), because the feature
- * pipeline imputes before the model sees a row. At scoring time a NaN compares false against every
- * split threshold and so follows the right branch; callers should not rely on that.
+ * pipeline imputes before the model sees a row. Scoring does not check (it is the hot path): a NaN
+ * compares false against every split threshold and so follows the left branch; do not rely on that.
  */
 export interface Matrix {
   data: Float64Array;

@@ -1,0 +1,53 @@
+/**
+ * Decision threshold for a recall target, chosen on out-of-fold probabilities.
+ */
+import { confusionAt, precisionRecallF1 } from './metrics';
+import { sweep } from './curves';
+
+export interface ThresholdChoice {
+  /** predict 1 when p >= threshold */
+  threshold: number;
+  precision: number;
+  recall: number;
+  f1: number;
+  /** precision at the default threshold 0.5 */
+  precisionAtDefault: number;
+  /** precisionAtDefault - precision: what the recall target costs in precision (negative = gain) */
+  precisionCost: number;
+  /**
+   * whether some threshold reaches the target. With a valid target and at least one positive this is
+   * always true (the lowest score flags every row: recall 1); the field guards callers that pass
+   * scores from elsewhere, and a false value comes with the threshold-0.5 figures.
+   */
+  reachable: boolean;
+}
+
+/**
+ * Among thresholds at the distinct scores, the one reaching recall >= targetRecall with the highest
+ * precision (ties: the highest threshold, i.e. fewest rows flagged).
+ * @param targetRecall @default 0.9
+ */
+export function chooseThreshold(y: Uint8Array, oofProba: Float64Array, targetRecall = 0.9): ThresholdChoice {
+  if (!(targetRecall > 0 && targetRecall <= 1)) throw new RangeError(`targetRecall must be in (0, 1], got ${targetRecall}`);
+  const s = sweep(y, oofProba);
+  if (s.positives === 0) throw new RangeError('chooseThreshold needs at least one positive label');
+  let best = -1;
+  let bestPrecision = -1;
+  for (let i = 0; i < s.thresholds.length; i++) {
+    const recall = s.tps[i] / s.positives;
+    // float slack so a target like 0.9 of 10 positives (9/10) is not missed by rounding
+    if (recall + 1e-12 < targetRecall) continue;
+    const precision = s.tps[i] / (s.tps[i] + s.fps[i]);
+    if (precision > bestPrecision) {
+      bestPrecision = precision;
+      best = i;
+    }
+  }
+  const atDefault = precisionRecallF1(confusionAt(y, oofProba, 0.5)).precision;
+  if (best < 0) {
+    const m = precisionRecallF1(confusionAt(y, oofProba, 0.5));
+    return { threshold: 0.5, ...m, precisionAtDefault: atDefault, precisionCost: 0, reachable: false };
+  }
+  const m = precisionRecallF1(confusionAt(y, oofProba, s.thresholds[best]));
+  return { threshold: s.thresholds[best], ...m, precisionAtDefault: atDefault, precisionCost: atDefault - m.precision, reachable: true };
+}
