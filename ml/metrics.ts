@@ -55,8 +55,11 @@ export function confusionAt(y: Uint8Array, p: Float64Array, threshold: number): 
   let fn = 0;
   for (let i = 0; i < y.length; i++) {
     const pred = p[i] >= threshold;
-    if (y[i] === 1) pred ? tp++ : fn++;
-    else pred ? fp++ : tn++;
+    if (y[i] === 1) {
+      if (pred) tp++;
+      else fn++;
+    } else if (pred) fp++;
+    else tn++;
   }
   return { tp, fp, tn, fn };
 }

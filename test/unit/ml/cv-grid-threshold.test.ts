@@ -14,7 +14,10 @@ describe('stratifiedKFold', () => {
     for (let f = 0; f < 3; f++) {
       let pos = 0;
       let neg = 0;
-      folds.forEach((v, i) => { if (v === f) y[i] ? pos++ : neg++; });
+      folds.forEach((v, i) => {
+        if (v === f && y[i]) pos++;
+        else if (v === f) neg++;
+      });
       expect([48]).toContain(pos); // 144 / 3 exactly
       expect([286, 287]).toContain(neg); // 859 / 3 = 286.33
     }
