@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type {} from 'vitest';
 import type { TestProject } from 'vitest/node';
 import { startLocalStack, type LocalStack } from '../scripts/local-stack';
 
