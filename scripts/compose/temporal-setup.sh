@@ -18,8 +18,15 @@ temporal operator namespace describe --address "$ADDR" -n "$NS" >/dev/null 2>&1 
 
 # One call per attribute: --type is a single value per call. `create` succeeds when the attribute
 # already exists with the same type (checked with CLI 1.9.1), so restarts are harmless.
+# A namespace just created reaches the server's namespace cache only after its refresh (about
+# 10 s): retry until the attribute call sees it.
 for pair in ModelName:Keyword ModelVersion:Int TriggerReason:Keyword RunOutcome:Keyword; do
-  temporal operator search-attribute create --address "$ADDR" --namespace "$NS" \
-    --name "${pair%%:*}" --type "${pair##*:}"
+  i=0
+  until temporal operator search-attribute create --address "$ADDR" --namespace "$NS" \
+      --name "${pair%%:*}" --type "${pair##*:}"; do
+    i=$((i + 1))
+    [ "$i" -lt 30 ] || { echo "temporal-setup: cannot register ${pair%%:*} on $NS" >&2; exit 1; }
+    sleep 2
+  done
 done
 echo "temporal-setup: namespace $NS and search attributes ready"
