@@ -11,6 +11,7 @@ import math
 import os
 import resource
 import time
+import warnings
 
 import numpy as np
 from sklearn.metrics import roc_auc_score
@@ -52,6 +53,8 @@ def main():
     ap.add_argument("--jobs", type=int, default=os.cpu_count())
     ap.add_argument("--seed", type=int, default=42)
     a = ap.parse_args()
+    # LightGBM's sklearn wrapper names columns itself and then warns about plain arrays at predict time
+    warnings.filterwarnings("ignore", message="X does not have valid feature names")
     X, y, Xt, yt = load(a.data)
     model, params = make_model(a.engine, a.trees, a.depth, X.shape[1], a.jobs, a.seed)
     t0 = time.perf_counter()
