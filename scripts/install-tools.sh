@@ -60,13 +60,17 @@ install_temporal() {
 }
 
 # ---------------------------------------------------------------- FerretDB / mongod
+# Output captured first: `ferretdb --version | grep -q` under pipefail fails at random when grep
+# exits before ferretdb has written everything (SIGPIPE).
+ferretdb_ok() { [ -x "$1" ] && case "$("$1" --version 2>/dev/null)" in *"$FERRETDB_VERSION"*) true ;; *) false ;; esac; }
+
 install_ferretdb() {
   if command -v mongod >/dev/null 2>&1; then
     say "mongo: using $(command -v mongod); FerretDB not needed"
     return 0
   fi
   local bin="$TOOLS/bin/ferretdb"
-  if [ -x "$bin" ] && "$bin" --version 2>/dev/null | grep -q "$FERRETDB_VERSION"; then
+  if ferretdb_ok "$bin"; then
     say "ferretdb: present $bin ($FERRETDB_VERSION)"
     return 0
   fi
@@ -91,7 +95,7 @@ install_ferretdb() {
     || { rm -rf "$src"; fail "ferretdb: go build ./cmd/ferretdb failed (see $log)"; }
   rm -rf "$src"
   mv -f "$bin.tmp" "$bin"
-  "$bin" --version 2>/dev/null | grep -q "$FERRETDB_VERSION" \
+  ferretdb_ok "$bin" \
     || fail "ferretdb: built binary $bin does not report $FERRETDB_VERSION (see $log)"
   say "ferretdb: installed $bin ($FERRETDB_VERSION)"
 }
