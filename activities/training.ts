@@ -3,7 +3,7 @@ import { loadDataset, takeRows, takeLabels } from '../store/datasets';
 import { putBlob, getBlob } from '../store/blobs';
 import { BUCKETS, COLLECTIONS } from '../store/collections';
 import { packArrays, unpackArrays } from '../store/typed-pack';
-import { expandGrid, cellKey, runCvCell, summariseCells } from '../ml/grid';
+import { expandGrid, cellKey, runCvCell, summariseCells, type CellMetrics } from '../ml/grid';
 import { stratifiedKFold } from '../ml/cv';
 import { chooseThreshold } from '../ml/threshold';
 import type { Matrix } from '../ml/matrix';
@@ -47,10 +47,22 @@ interface CellDoc {
   params: Params;
   foldIndex: number;
   score: number;
-  metrics: Record<string, number>;
+  metrics: CellMetrics;
   fitMs: number;
   workerIdentity: string;
   finishedAt: Date;
+}
+
+/** One row of the CV table as stored with a version (registry) and shown on the run page. */
+export interface CvRow {
+  cellKey: string;
+  params: Params;
+  mean: number;
+  std: number;
+  fitMs: number;
+  folds: number;
+  rank: number;
+  meanMetrics: Record<string, number>;
 }
 
 export function createTrainingActivities({ db, config, workerIdentity }: ActivityDeps) {
@@ -76,7 +88,7 @@ export function createTrainingActivities({ db, config, workerIdentity }: Activit
     async runCvCell(task: CellTask): Promise<CellResult> {
       const _id = `${task.runId}:${task.cellKey}:${task.foldIndex}`;
       const done = await db.collection<CellDoc>(COLLECTIONS.cvCells).findOne({ _id });
-      if (done) return { cellKey: done.cellKey, foldIndex: done.foldIndex, score: done.score, metrics: done.metrics, fitMs: done.fitMs, workerIdentity: done.workerIdentity };
+      if (done) return { cellKey: done.cellKey, foldIndex: done.foldIndex, score: done.score, metrics: { ...done.metrics }, fitMs: done.fitMs, workerIdentity: done.workerIdentity };
       const view = await trainView(db, task.datasetId);
       const folds = foldsOf(view, task.folds, task.seed);
       let r: Awaited<ReturnType<typeof runCvCell>>;
@@ -93,18 +105,21 @@ export function createTrainingActivities({ db, config, workerIdentity }: Activit
       await putBlob(db, BUCKETS.oof, _id, packArrays({ idx: r.testIndices, proba: r.testProba }));
       const doc: CellDoc = { _id, runId: task.runId, cellKey: task.cellKey, params: task.params, foldIndex: task.foldIndex, score: r.score, metrics: r.metrics, fitMs: r.fitMs, workerIdentity, finishedAt: new Date() };
       await db.collection<CellDoc>(COLLECTIONS.cvCells).updateOne({ _id }, { $setOnInsert: doc }, { upsert: true });
-      return { cellKey: task.cellKey, foldIndex: task.foldIndex, score: r.score, metrics: r.metrics, fitMs: r.fitMs, workerIdentity };
+      return { cellKey: task.cellKey, foldIndex: task.foldIndex, score: r.score, metrics: { ...r.metrics }, fitMs: r.fitMs, workerIdentity };
     },
 
     /**
      * Picks the best cell by mean score, then the decision threshold on its out-of-fold
      * predictions: the highest-precision threshold that still reaches the target recall.
      */
-    async selectBest(args: { runId: string; datasetId: string; targetRecall: number }): Promise<SelectionSummary & { cvTable: ReturnType<typeof summariseCells> }> {
+    async selectBest(args: { runId: string; datasetId: string; targetRecall: number }): Promise<SelectionSummary & { cvTable: CvRow[] }> {
       const cells = await db.collection<CellDoc>(COLLECTIONS.cvCells).find({ runId: args.runId }).toArray();
       if (cells.length === 0) throw nonRetryable(FAILURE_TYPES.notFound, new Error(`run ${args.runId} has no grid-search results`));
-      const table = summariseCells(cells.map((c) => ({ cellKey: c.cellKey, params: c.params, score: c.score, fitMs: c.fitMs, metrics: c.metrics })));
-      const best = [...table].sort((a, b) => b.mean - a.mean || (b.rocAuc ?? 0) - (a.rocAuc ?? 0) || a.cellKey.localeCompare(b.cellKey))[0]!;
+      // summariseCells ranks by mean score, ties broken by key: deterministic whatever the order cells finished in.
+      const table: CvRow[] = summariseCells(cells).map((c) => ({
+        cellKey: c.key, params: c.params, mean: c.meanScore, std: c.stdScore, fitMs: c.meanFitMs, folds: c.folds, rank: c.rank, meanMetrics: { ...c.meanMetrics },
+      }));
+      const best = table[0]!;
       const view = await trainView(db, args.datasetId);
       const oof = new Float64Array(view.y.length).fill(Number.NaN);
       for (const c of cells.filter((c) => c.cellKey === best.cellKey)) {

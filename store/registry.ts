@@ -12,7 +12,7 @@ export interface ModelVersionDoc {
   datasetId: string;
   engine: string;
   params: Params;
-  cvTable: { cellKey: string; params: Params; mean: number; std: number; fitMs: number; folds: number }[];
+  cvTable: { cellKey: string; params: Params; mean: number; std: number; fitMs: number; folds: number; rank?: number; meanMetrics?: Record<string, number> }[];
   scoring: string;
   threshold: ThresholdChoice;
   metrics: Record<string, number>;
