@@ -1,12 +1,13 @@
 /**
- * Runs tree builds on worker threads (one per requested thread, trees handed out one at a time so a
+ * Runs tree builds on worker threads from the process-wide pool (trees handed out one at a time so a
  * slow tree does not idle the other threads) or in-process. Trees are keyed by index and seeded from
  * (seed, index), so where a tree was grown never changes it.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { buildTree, createWorkspace, type CoreParams, type TreeArrays } from './forest-core';
 import type { ThreadData, ThreadReply, ThreadRequest } from './forest-thread';
 import type { Quantized } from './quantize';
+import { acquireWorkers, releaseWorkers } from './thread-pool';
 
 /** Progress, cancellation and diagnostics for a fit. */
 export interface FitHooks {
@@ -35,11 +36,14 @@ async function growInProcess(q: Quantized, y: Uint8Array, params: CoreParams, tr
   hooks.signal?.throwIfAborted();
 }
 
+let nextJob = 1;
+
 function growOnThreads(q: Quantized, y: Uint8Array, params: CoreParams, trees: (TreeArrays | undefined)[], nThreads: number, hooks: FitHooks, done: { n: number }): Promise<void> {
   const sharedY = new Uint8Array(new SharedArrayBuffer(y.length));
   sharedY.set(y);
-  const workerData: ThreadData = { codes: q.codes, y: sharedY, rows: q.rows, cols: q.cols, edges: q.edges, edgeOffsets: q.edgeOffsets, params };
-  const workers: Worker[] = [];
+  const job = nextJob++;
+  const data: ThreadData = { codes: q.codes, y: sharedY, rows: q.rows, cols: q.cols, edges: q.edges, edgeOffsets: q.edgeOffsets, params };
+  const workers = acquireWorkers(nThreads);
   let next = 0;
   return new Promise<void>((resolve, reject) => {
     let settled = false;
@@ -47,21 +51,20 @@ function growOnThreads(q: Quantized, y: Uint8Array, params: CoreParams, trees: (
       if (settled) return;
       settled = true;
       hooks.signal?.removeEventListener('abort', onAbort);
-      for (const w of workers) void w.terminate();
+      // after success no request is in flight, so the workers are clean for the next fit
+      if (err === undefined) for (const w of workers) w.postMessage({ job, clear: true } satisfies ThreadRequest);
+      releaseWorkers(workers, err === undefined);
       if (err === undefined) resolve();
       else reject(err);
     };
     const onAbort = () => finish(hooks.signal?.reason ?? new Error('fit aborted'));
     hooks.signal?.addEventListener('abort', onAbort, { once: true });
     const feed = (w: Worker) => {
-      if (next < trees.length) w.postMessage({ tree: next++ } satisfies ThreadRequest);
-      else w.postMessage({ stop: true } satisfies ThreadRequest);
+      if (next < trees.length) w.postMessage({ job, tree: next++ } satisfies ThreadRequest);
     };
-    for (let i = 0; i < nThreads; i++) {
-      const w = new Worker(new URL('./forest-thread.mjs', import.meta.url), { workerData });
-      workers.push(w);
+    for (const w of workers) {
       w.on('message', (msg: ThreadReply) => {
-        if (settled) return;
+        if (settled || msg.job !== job) return;
         trees[msg.tree] = msg.arrays;
         done.n++;
         hooks.onProgress?.(done.n, trees.length);
@@ -69,9 +72,8 @@ function growOnThreads(q: Quantized, y: Uint8Array, params: CoreParams, trees: (
         else feed(w);
       });
       w.on('error', (err) => finish(Object.assign(new Error(`forest worker failed: ${err.message}`), { cause: err, workerFailure: true })));
-      w.on('exit', (code) => {
-        if (!settled && code !== 0) finish(Object.assign(new Error(`forest worker exited with code ${code}`), { workerFailure: true }));
-      });
+      w.on('exit', (code) => finish(Object.assign(new Error(`forest worker exited with code ${code}`), { workerFailure: true })));
+      w.postMessage({ job, data } satisfies ThreadRequest);
       feed(w);
     }
   });

@@ -1,11 +1,13 @@
 /**
- * Worker-thread side of forest training: receives the shared quantised data once (workerData), then
- * grows the trees it is asked for, one message per tree, and transfers the arrays back.
+ * Worker-thread side of forest training. A pooled worker serves many fits ("jobs"): each job sends
+ * its shared quantised data once, then asks for trees one message at a time; the tree arrays are
+ * transferred back, not copied.
  */
-import { parentPort, workerData } from 'node:worker_threads';
-import { buildTree, createWorkspace, type CoreParams, type TreeArrays } from './forest-core';
+import { parentPort } from 'node:worker_threads';
+import { buildTree, createWorkspace, type CoreParams, type TreeArrays, type Workspace } from './forest-core';
+import type { Quantized } from './quantize';
 
-/** What the main thread passes as workerData; codes and y are views over SharedArrayBuffers. */
+/** A job's data; codes and y are views over SharedArrayBuffers, so posting them does not copy. */
 export interface ThreadData {
   codes: Uint8Array;
   y: Uint8Array;
@@ -16,8 +18,10 @@ export interface ThreadData {
   params: CoreParams;
 }
 
-export type ThreadRequest = { tree: number } | { stop: true };
+/** Messages to a worker: `data` starts a job, `tree` asks for one tree of it, `clear` drops the job's data. */
+export type ThreadRequest = { job: number; data: ThreadData } | { job: number; tree: number } | { job: number; clear: true };
 export interface ThreadReply {
+  job: number;
   tree: number;
   arrays: TreeArrays;
 }
@@ -26,20 +30,26 @@ export function treeBuffers(t: TreeArrays): ArrayBuffer[] {
   return [t.feature, t.threshold, t.left, t.value, t.importances].map((a) => a.buffer as ArrayBuffer);
 }
 
-/** Serve tree requests until told to stop; called by forest-thread.mjs inside the worker. */
+/** Serve requests for as long as the worker lives; called by forest-thread.mjs inside the worker. */
 export function runForestThread(): void {
   const port = parentPort;
   if (!port) throw new Error('runForestThread must run inside a worker thread');
-  const data = workerData as ThreadData;
-  const q = { codes: data.codes, rows: data.rows, cols: data.cols, edges: data.edges, edgeOffsets: data.edgeOffsets };
-  const ws = createWorkspace(data.rows, data.cols);
+  let current: { job: number; data: ThreadData; q: Quantized } | null = null;
+  // the workspace outlives jobs: reallocating three row-sized arrays per fit is waste
+  let ws: Workspace | null = null;
   port.on('message', (msg: ThreadRequest) => {
-    if ('stop' in msg) {
-      port.close();
-      return;
+    if ('data' in msg) {
+      const d = msg.data;
+      if (!ws || ws.count.length !== d.rows || ws.perm.length !== d.cols) ws = createWorkspace(d.rows, d.cols);
+      current = { job: msg.job, data: d, q: { codes: d.codes, rows: d.rows, cols: d.cols, edges: d.edges, edgeOffsets: d.edgeOffsets } };
+    } else if ('clear' in msg) {
+      // drop the references so the job's shared buffers can be collected
+      if (current?.job === msg.job) current = null;
+    } else {
+      if (!current || !ws || current.job !== msg.job) throw new Error(`tree ${msg.tree} of job ${msg.job} requested before its data`);
+      const arrays = buildTree(current.q, current.data.y, current.data.params, msg.tree, ws);
+      const reply: ThreadReply = { job: msg.job, tree: msg.tree, arrays };
+      port.postMessage(reply, treeBuffers(arrays));
     }
-    const arrays = buildTree(q, data.y, data.params, msg.tree, ws);
-    const reply: ThreadReply = { tree: msg.tree, arrays };
-    port.postMessage(reply, treeBuffers(arrays));
   });
 }

@@ -28,6 +28,15 @@ describe('forest training threads', () => {
     expect(progress).toEqual([1, 2, 3, 4, 5, 6]);
   }, 60_000);
 
+  it('when pooled workers serve a second fit on other data, then it equals an in-process fit of that data', async () => {
+    const first = makeSyntheticData(500, 8, 1);
+    const second = makeSyntheticData(700, 7, 2);
+    await fitRandomForest(first.X, first.y, { nEstimators: 4, nThreads: 2 });
+    const pooled = await fitRandomForest(second.X, second.y, { nEstimators: 6, nThreads: 2 });
+    const local = await fitRandomForest(second.X, second.y, { nEstimators: 6, nThreads: 1 });
+    expect(Array.from(pooled.predictProba(second.X))).toEqual(Array.from(local.predictProba(second.X)));
+  }, 60_000);
+
   for (const nThreads of [1, 2]) {
     it(`when the signal aborts during a fit with nThreads=${nThreads}, then the fit rejects with the signal's reason`, async () => {
       const { X, y } = makeSyntheticData(600, 8, 7);
