@@ -138,46 +138,49 @@ export function buildTree(q: Quantized, y: Uint8Array, params: CoreParams, treeI
       perm[j] = f;
       const nb = edgeOffsets[f + 1] - edgeOffsets[f] + 1;
       if (nb < 2) continue;
-      hist.fill(0, 0, 2 * nb);
-      uniq.fill(0, 0, nb);
+      // hist and uniq are all-zero here; only the touched code range [lo, hi] is scanned and reset,
+      // so a deep node with a handful of rows costs a handful of bins, not maxBins
       const base = f * n;
+      let cLo = 255;
+      let cHi = 0;
       for (let i = start; i < end; i++) {
         const r = idx[i];
         const c = codes[base + r];
         const t = tag[r];
         hist[(c << 1) | (t & 1)] += t >> 1;
         uniq[c]++;
+        if (c < cLo) cLo = c;
+        if (c > cHi) cHi = c;
       }
-      let nonEmpty = 0;
-      for (let b = 0; b < nb && nonEmpty < 2; b++) if (uniq[b] > 0) nonEmpty++;
-      if (nonEmpty < 2) continue;
-      searched++;
-      let l0 = 0;
-      let l1 = 0;
-      let nl = 0;
-      for (let b = 0; b < nb - 1; b++) {
-        if (uniq[b] === 0) continue;
-        l0 += hist[b << 1] * cw0;
-        l1 += hist[(b << 1) | 1] * cw1;
-        nl += uniq[b];
-        if (nl < minLeaf) continue;
-        if (size - nl < minLeaf) break;
-        const wl = l0 + l1;
-        const r0 = w0 - l0;
-        const r1 = w1 - l1;
-        const wr = r0 + r1;
-        if (wr <= 0) break;
-        const proxy = (l0 * l0 + l1 * l1) / wl + (r0 * r0 + r1 * r1) / wr;
-        if (proxy > bestProxy) {
-          bestProxy = proxy; bestF = f; bestBin = b; bestL0 = l0; bestL1 = l1;
+      if (cLo < cHi) {
+        searched++;
+        let l0 = 0;
+        let l1 = 0;
+        let nl = 0;
+        for (let b = cLo; b < cHi; b++) {
+          if (uniq[b] === 0) continue;
+          l0 += hist[b << 1] * cw0;
+          l1 += hist[(b << 1) | 1] * cw1;
+          nl += uniq[b];
+          if (nl < minLeaf) continue;
+          if (size - nl < minLeaf) break;
+          const wl = l0 + l1;
+          const r0 = w0 - l0;
+          const r1 = w1 - l1;
+          const proxy = (l0 * l0 + l1 * l1) / wl + (r0 * r0 + r1 * r1) / (r0 + r1);
+          if (proxy > bestProxy) {
+            bestProxy = proxy; bestF = f; bestBin = b; bestL0 = l0; bestL1 = l1;
+          }
+        }
+        // the winning bin's upper edge only matters if this feature won; pick the middle of the empty gap
+        if (bestF === f) {
+          let next = bestBin + 1;
+          while (uniq[next] === 0) next++;
+          bestBin = (bestBin + next - 1) >> 1;
         }
       }
-      // the winning bin's upper edge only matters if this feature won; pick the middle of the empty gap
-      if (bestF === f) {
-        let next = bestBin + 1;
-        while (uniq[next] === 0) next++;
-        bestBin = (bestBin + next - 1) >> 1;
-      }
+      hist.fill(0, cLo << 1, (cHi << 1) + 2);
+      uniq.fill(0, cLo, cHi + 1);
     }
     if (bestF < 0) continue;
     const base = bestF * n;
