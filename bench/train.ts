@@ -40,7 +40,9 @@ type EngineResult = Record<string, unknown>;
 
 async function runChild(cmd: string, args: string[]): Promise<EngineResult> {
   try {
-    const { stdout } = await run(cmd, args, { cwd: ROOT, maxBuffer: 16 << 20, timeout: 60 * 60_000 });
+    // passive OpenMP waiting: on a shared machine, spinning LightGBM threads would only measure contention
+    const env = { ...process.env, OMP_WAIT_POLICY: 'PASSIVE' };
+    const { stdout } = await run(cmd, args, { cwd: ROOT, env, maxBuffer: 16 << 20, timeout: 60 * 60_000 });
     return JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as EngineResult;
   } catch (err) {
     return { error: String((err as Error).message).split('\n').slice(0, 3).join(' ') };
