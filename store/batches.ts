@@ -1,8 +1,26 @@
-import type { Db } from 'mongodb';
+import { MongoBulkWriteError, type Db } from 'mongodb';
 import { COLLECTIONS } from './collections';
 import type { IngestSummary } from '../common/workflow-types';
 
 export type BatchStatus = 'validating' | 'writing' | 'done' | 'failed';
+
+/** Outcome of the validation pass, kept so a retried ingest need not validate again. */
+export interface BatchValidation {
+  read: number;
+  rejected: number;
+  superseded: number;
+}
+
+/**
+ * Where the writing pass stands: every valid line before `nextLine` is written, with these
+ * counts. Saved after each chunk, before the heartbeat, so it is never behind it.
+ */
+export interface WriteCheckpoint {
+  nextLine: number;
+  inserted: number;
+  updated: number;
+  unchanged: number;
+}
 
 export interface BatchDoc {
   _id: string;
@@ -10,10 +28,15 @@ export interface BatchDoc {
   uploadId: string;
   bytes: number;
   checksum: string;
+  /** sha256 of the parsed mapping, null without one. */
+  mappingHash: string | null;
   status: BatchStatus;
   startedAt: Date;
   finishedAt?: Date;
-  progress: { linesDone: number; phase: BatchStatus };
+  /** `linesDone`: physical lines processed by the current phase (header = line 1). */
+  progress: { linesDone: number; phase: BatchStatus; updatedAt?: Date };
+  validation?: BatchValidation;
+  checkpoint?: WriteCheckpoint;
   counts?: Omit<IngestSummary, 'batchId' | 'fileName' | 'bytes' | 'checksum' | 'alreadyIngested'>;
   error?: string;
 }
@@ -40,33 +63,61 @@ export async function getBatch(db: Db, batchId: string): Promise<BatchDoc | null
 export async function openBatch(db: Db, doc: Omit<BatchDoc, 'status' | 'progress' | 'startedAt'>, now: Date): Promise<BatchDoc> {
   await batches(db).updateOne(
     { _id: doc._id },
-    { $setOnInsert: { ...doc, status: 'validating', progress: { linesDone: 0, phase: 'validating' }, startedAt: now } },
+    { $setOnInsert: { ...doc, status: 'validating', progress: { linesDone: 0, phase: 'validating', updatedAt: now }, startedAt: now } },
     { upsert: true },
   );
   return (await getBatch(db, doc._id))!;
 }
 
 export async function recordProgress(db: Db, batchId: string, phase: BatchStatus, linesDone: number): Promise<void> {
-  await batches(db).updateOne({ _id: batchId }, { $set: { status: phase, progress: { linesDone, phase } } });
+  await batches(db).updateOne({ _id: batchId }, { $set: { status: phase, progress: { linesDone, phase, updatedAt: new Date() } } });
+}
+
+/** Records the validation outcome; the writing pass starts from line 1. */
+export async function recordValidation(db: Db, batchId: string, validation: BatchValidation): Promise<void> {
+  await batches(db).updateOne({ _id: batchId }, {
+    $set: { validation, status: 'writing', progress: { linesDone: 0, phase: 'writing', updatedAt: new Date() } },
+    $unset: { checkpoint: '', error: '' },
+  });
+}
+
+export async function recordCheckpoint(db: Db, batchId: string, checkpoint: WriteCheckpoint): Promise<void> {
+  await batches(db).updateOne({ _id: batchId }, {
+    $set: { checkpoint, status: 'writing', progress: { linesDone: checkpoint.nextLine - 1, phase: 'writing', updatedAt: new Date() } },
+  });
 }
 
 export async function finishBatch(db: Db, batchId: string, counts: BatchDoc['counts'], now: Date): Promise<void> {
   await batches(db).updateOne({ _id: batchId }, { $set: { status: 'done', counts, finishedAt: now }, $unset: { error: '' } });
 }
 
+/** Marks the batch failed and forgets any validation, so a later attempt validates afresh. */
 export async function failBatch(db: Db, batchId: string, error: string, now: Date): Promise<void> {
-  await batches(db).updateOne({ _id: batchId }, { $set: { status: 'failed', error, finishedAt: now } });
+  await batches(db).updateOne({ _id: batchId }, { $set: { status: 'failed', error, finishedAt: now }, $unset: { validation: '', checkpoint: '' } });
 }
 
-/** Rejects are keyed by batch and line, so recording them again on a retry is a no-op. */
+/**
+ * Rejects are keyed by batch and line, so recording them again on a retry is a no-op. Inserted
+ * (duplicates ignored) rather than upserted: on FerretDB/SQLite an upsert by _id scans the
+ * collection, an insert uses the unique index.
+ */
 export async function writeRejects(db: Db, rejects: RejectDoc[]): Promise<void> {
   if (rejects.length === 0) return;
-  await db.collection<RejectDoc>(COLLECTIONS.rejects).bulkWrite(
-    rejects.map((r) => ({ replaceOne: { filter: { _id: r._id }, replacement: r, upsert: true } })),
-    { ordered: false },
-  );
+  try {
+    await db.collection<RejectDoc>(COLLECTIONS.rejects).insertMany(rejects, { ordered: false });
+  } catch (err) {
+    const errors = err instanceof MongoBulkWriteError ? [err.writeErrors].flat() : null;
+    if (!errors || errors.some((e) => e.code !== 11000)) throw err;
+  }
 }
 
 export async function listRejects(db: Db, batchId: string, limit = 100): Promise<RejectDoc[]> {
   return db.collection<RejectDoc>(COLLECTIONS.rejects).find({ batchId }).sort({ line: 1 }).limit(limit).toArray();
+}
+
+/** Lines of a batch whose user reappears later in the file (recorded by the validation pass). */
+export async function supersededLines(db: Db, batchId: string, reason: string): Promise<Set<number>> {
+  const lines = new Set<number>();
+  for await (const r of db.collection<RejectDoc>(COLLECTIONS.rejects).find({ batchId, reason }, { projection: { line: 1 } })) lines.add(r.line);
+  return lines;
 }

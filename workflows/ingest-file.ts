@@ -6,7 +6,9 @@ import { SEARCH_ATTRIBUTES } from '../common/constants';
 
 const { ingestUpload } = proxyActivities<Activities>({
   startToCloseTimeout: '60 minutes',
-  heartbeatTimeout: '1 minute',
+  // The activity heartbeats at least every 5 s while alive (see activities/ingest.ts), so 20 s
+  // means a killed worker's ingest resumes on another worker within ~20 s instead of a minute.
+  heartbeatTimeout: '20 seconds',
   retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 10, nonRetryableErrorTypes: NON_RETRYABLE },
 });
 
