@@ -12,6 +12,7 @@ export interface RunningApi {
   server: Server;
   url: string;
   models: ModelHolder;
+  predictionLog: PredictionLog;
   close(): Promise<void>;
 }
 
@@ -48,6 +49,7 @@ export async function startApi(config: Config, opts: { temporalUiUrl?: string | 
     server,
     url,
     models,
+    predictionLog,
     async close() {
       models.stop();
       await new Promise<void>((r) => server.close(() => r()));

@@ -1,0 +1,183 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Client } from '@temporalio/client';
+import { uniqueDbName } from '../helpers/stack';
+import { connectStore, type Store } from '../../store/db';
+import { liveConfusion } from '../../store/outcomes';
+import { connectClient } from '../../worker/connect';
+import { monitorWorkflowId } from '../../common/constants';
+import type { RunningApi } from '../../api/server';
+import type { Config } from '../../config';
+import { registerFixtureModel, readUsers, SAMPLE_CSV } from './model-fixture';
+import { call, startTestApi, TOKEN, USER } from './api-harness';
+
+const dbName = uniqueDbName(import.meta.url);
+let store: Store;
+let api: RunningApi;
+let config: Config;
+let temporal: Client;
+
+describe('scoring API over HTTP against the MongoDB-protocol server', () => {
+  beforeAll(async () => {
+    ({ api, config } = await startTestApi(dbName, { BATCH_MAX_BYTES: '65536', PREDICT_MAX_BATCH: '50' }));
+    store = await connectStore(config.MONGODB_URI!, dbName);
+    const users = await readUsers(SAMPLE_CSV);
+    await registerFixtureModel(store.db, { modelName: config.MODEL_NAME, nEstimators: 10, maxDepth: 6 }, users);
+    await registerFixtureModel(store.db, { modelName: config.MODEL_NAME, nEstimators: 10, maxDepth: 4, seed: 7, promote: false }, users);
+    await api.models.refresh();
+    temporal = await connectClient(config);
+  });
+  afterAll(async () => {
+    await temporal?.workflow.getHandle(monitorWorkflowId(config.MODEL_NAME)).terminate('test done').catch(() => undefined);
+    await temporal?.connection.close();
+    await api?.close();
+    await store?.db.dropDatabase().catch(() => undefined);
+    await store?.close();
+  });
+
+  it('when one user is posted, then it gets a probability, the decision at the threshold and the version', async () => {
+    const r = await call(`${api.url}/v1/predict`, { body: USER });
+    expect(r.status).toBe(200);
+    expect(r.json).toMatchObject({ user_id: 'u1', model: { name: config.MODEL_NAME, version: 1 } });
+    expect(r.json.probability).toBeGreaterThanOrEqual(0);
+    expect(r.json.probability).toBeLessThanOrEqual(1);
+    expect(r.json.decision).toBe(r.json.probability >= r.json.model.threshold);
+    expect(r.json.requestId).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('when an array is posted, then each user is scored like the single call', async () => {
+    const single = await call(`${api.url}/v1/predict`, { body: USER });
+    const r = await call(`${api.url}/v1/predict`, { body: [USER, { ...USER, user_id: 7, age: null }] });
+    expect(r.status).toBe(200);
+    expect(r.json.predictions).toHaveLength(2);
+    expect(r.json.predictions[0].probability).toBe(single.json.probability);
+    expect(r.json.predictions[1].user_id).toBe('7');
+  });
+
+  it.each([
+    ['an unknown field', { ...USER, colour: 'red' }, 400, 'unknown-field', 'colour'],
+    ['a wrong type', { ...USER, age: 'old' }, 400, 'invalid-field', 'age'],
+    ['a missing field', { user_id: 'u1', screen_list: '' }, 400, 'invalid-field', 'first_open'],
+    ['a bad element of an array', [USER, { ...USER, first_open: 'yesterday' }], 400, 'invalid-field', '[1].first_open'],
+    ['a JSON string', 'hello', 400, 'invalid-json', ''],
+    ['too many users', Array.from({ length: 51 }, () => USER), 413, 'too-many-users', '51'],
+  ])('when the body has %s, then a 4xx JSON error names it', async (_what, body, status, code, mention) => {
+    const r = await call(`${api.url}/v1/predict`, { body });
+    expect(r.status).toBe(status);
+    expect(r.json.error.code).toBe(code);
+    expect(r.json.error.message).toContain(mention);
+    expect(r.text).not.toMatch(/at .*\.ts:\d+/); // no stack trace
+  });
+
+  it('when the body is not JSON, then 400 invalid-json or 415, never 500', async () => {
+    expect((await call(`${api.url}/v1/predict`, { raw: '{"user_id":' })).json.error.code).toBe('invalid-json');
+    expect((await call(`${api.url}/v1/predict`, { raw: 'user_id=1', type: 'application/x-www-form-urlencoded' })).status).toBe(415);
+    const huge = await call(`${api.url}/v1/predict`, { raw: JSON.stringify({ user_id: 'x'.repeat(3_000_000) }) });
+    expect(huge.status).toBe(413);
+    expect(huge.json.error.code).toBe('body-too-large');
+  });
+
+  describe('auth on mutating endpoints', () => {
+    const body = { version: 1, reason: 'auth test' };
+    it('when no token is sent, then 401 JSON', async () => {
+      const r = await call(`${api.url}/v1/models/${config.MODEL_NAME}/aliases/production`, { body });
+      expect(r.status).toBe(401);
+      expect(r.json.error.code).toBe('unauthorized');
+    });
+    it('when a wrong token is sent, then 403 JSON', async () => {
+      for (const token of ['wrong', `${TOKEN}x`, TOKEN.slice(0, -1)]) {
+        const r = await call(`${api.url}/v1/outcomes`, { body: { user_id: 'a', purchase_date: '2026-03-01 21:00:00' }, token });
+        expect(r.status).toBe(403);
+        expect(r.json.error.code).toBe('forbidden');
+      }
+    });
+    it('when the right token is sent, then the call goes through', async () => {
+      const r = await call(`${api.url}/v1/models/${config.MODEL_NAME}/aliases/production`, { body, token: TOKEN });
+      expect(r.status).toBe(200);
+      expect(r.json).toMatchObject({ version: 1, changed: false });
+    });
+  });
+
+  it('when a CSV is uploaded, then good rows are scored and bad rows keep their line and reason', async () => {
+    const csv = 'user_id,first_open,screen_list,age\nu1,2026-03-01 20:15:00,"home,product_details,cart,checkout",31\nu2,nope,home,20\nu3,2026-03-01 10:00:00,,130\n';
+    const r = await call(`${api.url}/v1/predict/batch`, { raw: csv, type: 'text/csv' });
+    expect(r.status).toBe(200);
+    expect(r.headers.get('x-model-version')).toBe('1');
+    const lines = r.text.trim().split('\n');
+    expect(lines[0]).toBe('line,user_id,probability,decision,error');
+    const single = await call(`${api.url}/v1/predict`, { body: USER });
+    expect(lines[1]).toBe(`2,u1,${single.json.probability},${single.json.decision ? 1 : 0},`);
+    expect(lines[2]).toMatch(/^3,,,,.*bad-timestamp.*first_open/);
+    expect(lines[3]).toMatch(/^4,,,,.*age-out-of-range/);
+  });
+
+  it('when the CSV is unusable, then a 4xx JSON error says why', async () => {
+    const missing = await call(`${api.url}/v1/predict/batch`, { raw: 'user_id,screen_list\nu1,home\n', type: 'text/csv' });
+    expect(missing.status).toBe(400);
+    expect(missing.json.error).toMatchObject({ code: 'missing-column' });
+    expect(missing.json.error.message).toContain('first_open');
+    const binary = await call(`${api.url}/v1/predict/batch`, { raw: Buffer.from([0x50, 0x4b, 0x03, 0x04, 0, 0, 1]), type: 'text/csv' });
+    expect(binary.json.error.code).toBe('not-csv');
+    const json = await call(`${api.url}/v1/predict/batch`, { body: USER });
+    expect(json.status).toBe(415);
+    const big = await call(`${api.url}/v1/predict/batch`, { raw: `user_id,first_open,screen_list\n${'u,2026-03-01 10:00:00,home\n'.repeat(5000)}`, type: 'text/csv' });
+    expect(big.status).toBe(413); // BATCH_MAX_BYTES is 64 KiB in this file
+  });
+
+  it('when models are listed, then the registered model shows its production alias and versions', async () => {
+    const list = await call(`${api.url}/v1/models`);
+    expect(list.json.models).toEqual([{ name: config.MODEL_NAME, latestVersion: 2, aliases: { production: 1 } }]);
+    const versions = await call(`${api.url}/v1/models/${config.MODEL_NAME}/versions`);
+    expect(versions.json.versions.map((v: { version: number }) => v.version)).toEqual([2, 1]);
+    expect(versions.json.versions[1].aliases).toEqual(['production']);
+    expect((await call(`${api.url}/v1/models/NoSuchModel/versions`)).status).toBe(404);
+  });
+
+  it('when outcomes are posted, then live confusion of the served version counts them', async () => {
+    const twoDaysAgo = Date.now() - 48 * 3600_000;
+    const users = ['o1', 'o2', 'o3'].map((id) => ({ ...USER, user_id: id, first_open: twoDaysAgo }));
+    const scored = await call(`${api.url}/v1/predict`, { body: users });
+    const r = await call(`${api.url}/v1/outcomes`, { body: [{ user_id: 'o1', purchase_date: twoDaysAgo + 3600_000 }], token: TOKEN });
+    expect(r.status).toBe(202);
+    expect(r.json).toEqual({ received: 1, written: 1 });
+    await api.predictionLog.flush();
+    const c = await liveConfusion(store.db, config.MODEL_NAME, 1, new Date());
+    expect(c.labelled).toBeGreaterThanOrEqual(3);
+    // o1 bought within 24 h, o2 and o3 did not: their share of the matrix follows their decisions.
+    const d = scored.json.predictions.map((p: { decision: boolean }) => p.decision);
+    expect(c.tp + c.fn).toBeGreaterThanOrEqual(1);
+    expect(c.tp).toBeGreaterThanOrEqual(d[0] ? 1 : 0);
+    const bad = await call(`${api.url}/v1/outcomes`, { body: { user_id: 'o1', purchase_date: 'soon' }, token: TOKEN });
+    expect(bad.json.error.message).toContain('purchase_date');
+  });
+
+  it('when a retrain is requested, then the monitor workflow is signalled', async () => {
+    const r = await call(`${api.url}/v1/retrain`, { body: { reason: 'api test', requestedBy: 'vitest' }, token: TOKEN });
+    expect(r.status).toBe(202);
+    expect(r.json.signalled).toBe(monitorWorkflowId(config.MODEL_NAME));
+    const desc = await temporal.workflow.getHandle(r.json.signalled).describe();
+    expect(desc.status.name).toBe('RUNNING');
+  });
+
+  it('when /metrics is scraped, then it has request counts, latency histograms, predictions by version and load time', async () => {
+    const r = await call(`${api.url}/metrics`);
+    expect(r.headers.get('content-type')).toContain('text/plain');
+    expect(r.text).toMatch(/retail24_http_requests_total\{method="POST",route="\/v1\/predict",status="200"\} \d+/);
+    expect(r.text).toMatch(/retail24_http_request_duration_seconds_bucket\{method="POST",route="\/v1\/predict",le="\+Inf"\} \d+/);
+    expect(r.text).toMatch(new RegExp(`retail24_predictions_total\\{model="${config.MODEL_NAME}",version="1"\\} \\d+`));
+    expect(r.text).toMatch(/retail24_model_load_seconds\{.*\} [\d.e-]+/);
+  });
+
+  it('when /readyz is asked, then MongoDB, Temporal and the model are reported ready', async () => {
+    const r = await call(`${api.url}/readyz`);
+    expect(r.status).toBe(200);
+    expect(r.json.checks).toMatchObject({ mongodb: { ok: true }, temporal: { ok: true }, model: { ok: true } });
+  });
+
+  it('when /openapi.json is fetched, then it documents every endpoint', async () => {
+    const r = await call(`${api.url}/openapi.json`);
+    expect(r.json.openapi).toMatch(/^3\./);
+    for (const p of ['/v1/predict', '/v1/predict/batch', '/v1/outcomes', '/v1/models', '/v1/models/{name}/versions', '/v1/models/{name}/aliases/{alias}', '/v1/retrain', '/healthz', '/readyz', '/metrics']) {
+      expect(r.json.paths).toHaveProperty([p]);
+    }
+  });
+});
