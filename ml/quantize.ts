@@ -80,21 +80,21 @@ export function quantize(X: Matrix, maxBins: number, seed: number, shared = fals
   }
   const allEdges: number[] = [];
   const edgeOffsets = new Int32Array(cols + 1);
-  const column = new Float64Array(sampleRows);
-  for (let f = 0; f < cols; f++) {
-    for (let i = 0; i < sampleRows; i++) column[i] = data[(sample ? sample[i] : i) * cols + f];
-    column.sort();
-    const e = columnEdges(column, maxBins);
-    for (const v of e) allEdges.push(v);
-    edgeOffsets[f + 1] = allEdges.length;
-  }
-  const edges = Float64Array.from(allEdges);
   const codes = shared ? new Uint8Array(new SharedArrayBuffer(rows * cols)) : new Uint8Array(rows * cols);
-  for (let r = 0; r < rows; r++) {
-    const rowBase = r * cols;
-    for (let f = 0; f < cols; f++) {
-      codes[f * rows + r] = binOf(edges, edgeOffsets[f], edgeOffsets[f + 1], data[rowBase + f]);
-    }
+  // one strided pass per feature gathers the column; sorting and binning then read it sequentially
+  const column = new Float64Array(rows);
+  const sorted = new Float64Array(sampleRows);
+  for (let f = 0; f < cols; f++) {
+    for (let r = 0, k = f; r < rows; r++, k += cols) column[r] = data[k];
+    if (sample) for (let i = 0; i < sampleRows; i++) sorted[i] = column[sample[i]];
+    else sorted.set(column);
+    sorted.sort();
+    const lo = allEdges.length;
+    for (const v of columnEdges(sorted, maxBins)) allEdges.push(v);
+    edgeOffsets[f + 1] = allEdges.length;
+    const e = Float64Array.from(allEdges.slice(lo));
+    const out = codes.subarray(f * rows, (f + 1) * rows);
+    for (let r = 0; r < rows; r++) out[r] = binOf(e, 0, e.length, column[r]);
   }
-  return { codes, rows, cols, edges, edgeOffsets };
+  return { codes, rows, cols, edges: Float64Array.from(allEdges), edgeOffsets };
 }
