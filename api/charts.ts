@@ -58,7 +58,8 @@ export interface Bar {
  */
 export function barChart(bars: Bar[], opts: { title: string; format?: (v: number) => string; bands?: { at: number; label: string; color: string }[]; max?: number; width?: number }): string {
   const W = opts.width ?? 640, row = 18, L = 190, R = 60, T = 26;
-  const H = T + bars.length * row + 24;
+  const nb = opts.bands?.length ?? 0;
+  const H = T + bars.length * row + 12 + 12 * Math.max(1, nb);
   const fmt = opts.format ?? ((v: number) => v.toFixed(3));
   const top = opts.max ?? Math.max(1e-9, ...bars.map((b) => b.value), ...(opts.bands ?? []).map((b) => b.at)) * 1.1;
   const px = (v: number) => L + (Math.max(0, Math.min(v, top)) / top) * (W - L - R);
@@ -70,10 +71,12 @@ export function barChart(bars: Bar[], opts: { title: string; format?: (v: number
       `<rect x="${L}" y="${y + 3}" width="${f(Math.max(0.5, px(b.value) - L))}" height="${row - 6}" fill="${b.color ?? '#3b6fd4'}"/>`,
       `<text x="${f(px(b.value) + 4)}" y="${y + 13}" font-size="10" fill="#1d2330">${esc(fmt(b.value))}</text>`);
   });
-  for (const band of opts.bands ?? []) {
-    parts.push(`<line x1="${f(px(band.at))}" y1="${T - 2}" x2="${f(px(band.at))}" y2="${H - 20}" stroke="${band.color}" stroke-dasharray="4 3"/>`,
-      `<text x="${f(px(band.at))}" y="${H - 6}" text-anchor="middle" font-size="10" fill="${band.color}">${esc(band.label)}</text>`);
-  }
+  // Band labels are staggered one per line: close thresholds (0.1, 0.25) would otherwise overlap.
+  (opts.bands ?? []).forEach((band, k) => {
+    const yLabel = T + bars.length * row + 12 + 12 * k;
+    parts.push(`<line x1="${f(px(band.at))}" y1="${T - 2}" x2="${f(px(band.at))}" y2="${yLabel - 9}" stroke="${band.color}" stroke-dasharray="4 3"/>`,
+      `<text x="${f(px(band.at) + 3)}" y="${yLabel}" font-size="10" fill="${band.color}">${esc(band.label)}</text>`);
+  });
   parts.push('</svg>');
   return parts.join('');
 }

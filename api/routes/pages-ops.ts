@@ -22,7 +22,8 @@ export function opsPagesRouter(deps: AppDeps): Router {
     const withPsi = drift?.features.filter((x) => x.psi !== null) ?? [];
     const psiChart = withPsi.length > 0
       ? barChart([...withPsi].sort((a, b) => b.psi! - a.psi!).map((x) => ({ label: x.feature, value: x.psi!, color: x.level === 'drift' ? '#b42318' : x.level === 'warning' ? '#e0a100' : '#17803d' })),
-        { title: 'PSI per feature (current vs training snapshot)', bands: PSI_BANDS })
+        // One extreme feature must not flatten the rest: the axis stops at 1 and longer bars are clipped (their value still shows).
+        { title: 'PSI per feature (current vs training snapshot)', bands: PSI_BANDS, max: Math.max(0.3, Math.min(1, Math.max(...withPsi.map((x) => x.psi!)))) * 1.1 })
       : null;
     const histograms = drift?.features.map((x) => ({ feature: x.feature, level: x.level, psi: x.psi, svg: histogramPair(x.feature, x.binLabels, x.reference, x.current) })) ?? [];
     res.render('drift', { title: 'Drift', page: 'drift', modelName: name, production, drift, psiChart, histograms });
