@@ -39,6 +39,27 @@ interface Header {
 
 const typeName = (a: Stored): TypeName => (a instanceof Float64Array ? 'f64' : a instanceof Int32Array ? 'i32' : 'u8');
 
+/** Check a loaded forest's arrays fit together, so a damaged blob fails here and not as NaN scores. */
+function checkFlatForest(arrays: Record<string, Stored>, nFeatures: number): FlatForest {
+  for (const name of ['feature', 'threshold', 'left', 'value', 'roots', 'depths', 'importances']) {
+    if (!arrays[name]) throw new Error(`model envelope lacks the "${name}" array of a retail24 forest`);
+  }
+  const flat = arrays as unknown as FlatForest;
+  const nodes = flat.feature.length;
+  const sameLength = flat.threshold.length === nodes && flat.left.length === nodes && flat.value.length === nodes;
+  let inRange = flat.roots.every((r) => r >= 0 && r < nodes);
+  for (let i = 0; i < nodes && inRange && sameLength; i++) {
+    const f = flat.feature[i];
+    const c = flat.left[i];
+    // a split needs both children (left, left + 1); a leaf points at itself
+    inRange = f < nFeatures && (f < 0 ? f === -1 && c === i : c >= 0 && c + 1 < nodes);
+  }
+  if (!sameLength || !inRange || flat.roots.length !== flat.depths.length || flat.importances.length !== nFeatures) {
+    throw new Error('corrupt retail24 forest in model envelope: node arrays are inconsistent');
+  }
+  return flat;
+}
+
 /** Serialise a fitted model with its feature names and feature spec. */
 export function serializeModel(model: RandomForest | ReferenceForest, meta: { featureNames: string[]; featureSpec: unknown }): Buffer {
   if (meta.featureNames.length !== model.nFeatures) {
@@ -99,10 +120,8 @@ export function deserializeModel(buf: Buffer): { model: ProbabilisticModel; feat
   const params = resolveForestOptions(header.params);
   let model: ProbabilisticModel;
   if (header.engine === ENGINES.retail24) {
-    for (const name of ['feature', 'threshold', 'left', 'value', 'roots', 'depths', 'importances']) {
-      if (!arrays[name]) throw new Error(`model envelope lacks the "${name}" array of a retail24 forest`);
-    }
-    model = new RandomForest(params, header.nFeatures, arrays as unknown as FlatForest);
+    const flat = checkFlatForest(arrays, header.nFeatures);
+    model = new RandomForest(params, header.nFeatures, flat);
   } else if (header.engine === ENGINES.mlRandomForest) {
     const json: unknown = JSON.parse(new TextDecoder().decode(arrays.json));
     model = ReferenceForest.fromJSON(json, header.nFeatures, params);

@@ -45,6 +45,15 @@ describe('model envelope', () => {
     expect(() => deserializeModel(buf)).toThrow(/version 9, expected 1/);
   });
 
+  it('when a child index in the blob is damaged, then loading throws instead of scoring garbage', () => {
+    const buf = serializeModel(forest, { featureNames: NAMES, featureSpec: SPEC });
+    const header = JSON.parse(buf.toString('utf8', 8, 8 + buf.readUInt32LE(4))) as { arrays: { name: string; offset: number }[] };
+    const left = header.arrays.find((a) => a.name === 'left');
+    const dataStart = Math.ceil((8 + buf.readUInt32LE(4)) / 8) * 8;
+    buf.writeInt32LE(1_000_000, dataStart + (left?.offset ?? 0));
+    expect(() => deserializeModel(buf)).toThrow(/corrupt retail24 forest/);
+  });
+
   it('when the bytes are not an envelope, then loading throws saying so', () => {
     expect(() => deserializeModel(Buffer.from('{"kind":"x"}'))).toThrow(/bad magic/);
   });
