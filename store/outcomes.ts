@@ -1,5 +1,6 @@
 import type { Db } from 'mongodb';
 import { COLLECTIONS } from './collections';
+import { bulkWriteInBatches } from './bulk';
 
 /** A real purchase reported back by the app (POST /v1/outcomes), one per user (first purchase wins). */
 export interface OutcomeDoc {
@@ -11,11 +12,11 @@ export interface OutcomeDoc {
 export async function recordOutcomes(db: Db, outcomes: { userId: string; purchaseAt: Date }[]): Promise<number> {
   if (outcomes.length === 0) return 0;
   const now = new Date();
-  const res = await db.collection<OutcomeDoc>(COLLECTIONS.outcomes).bulkWrite(
+  const res = await bulkWriteInBatches(
+    db.collection<OutcomeDoc>(COLLECTIONS.outcomes),
     outcomes.map((o) => ({ updateOne: { filter: { _id: o.userId }, update: { $min: { purchaseAt: o.purchaseAt }, $setOnInsert: { reportedAt: now } }, upsert: true } })),
-    { ordered: false },
   );
-  return res.upsertedCount + res.modifiedCount;
+  return res.upserted + res.modified;
 }
 
 const DAY_MS = 24 * 3600 * 1000;
