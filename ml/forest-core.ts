@@ -41,7 +41,7 @@ export interface Workspace {
   tag: Int32Array; // count * 2 + y, one random read per row in the histogram loop
   idx: Int32Array; // in-bag rows, partitioned node by node
   perm: Int32Array; // feature order for the current node
-  hist: Float64Array; // [bin * 2 + class] bootstrap counts
+  hist: Int32Array; // [bin * 2 + class] bootstrap counts (integers: cheaper adds than float)
   uniq: Int32Array; // distinct rows per bin, for minSamplesLeaf
   stack: Float64Array; // pending nodes: start, end, depth, id, w0, w1
 }
@@ -49,7 +49,7 @@ export interface Workspace {
 export function createWorkspace(rows: number, cols: number): Workspace {
   return {
     count: new Int32Array(rows), tag: new Int32Array(rows), idx: new Int32Array(rows), perm: new Int32Array(cols),
-    hist: new Float64Array(512), uniq: new Int32Array(256), stack: new Float64Array(6 * 256),
+    hist: new Int32Array(512), uniq: new Int32Array(256), stack: new Float64Array(6 * 256),
   };
 }
 
