@@ -1,0 +1,26 @@
+/**
+ * The real API for the predict benchmark: `node:cluster` forks API_PROCESSES workers that share
+ * one port (what a load balancer over replicas does, on one machine). Env as for `retail24 api`.
+ */
+import cluster from 'node:cluster';
+import { loadConfig } from '../config';
+import { startApi } from '../api/server';
+
+const n = Number(process.env.API_PROCESSES ?? 1);
+if (cluster.isPrimary && n > 1) {
+  let ready = 0;
+  for (let i = 0; i < n; i++) {
+    cluster.fork().on('message', (m) => {
+      if (m === 'ready' && ++ready === n) console.log(`listening ${process.env.PORT}`);
+    });
+  }
+  process.on('SIGTERM', () => {
+    for (const w of Object.values(cluster.workers ?? {})) w?.kill('SIGTERM');
+    process.exit(0);
+  });
+} else {
+  const api = await startApi(loadConfig(process.env), { temporal: false, log: () => undefined });
+  if (cluster.isWorker) process.send?.('ready');
+  else console.log(`listening ${new URL(api.url).port}`);
+  process.on('SIGTERM', () => void api.close().finally(() => process.exit(0)));
+}

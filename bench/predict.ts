@@ -1,0 +1,182 @@
+/**
+ * `retail24 bench predict`: single-user throughput and latency of the real API (production model
+ * of 200 trees, MongoDB behind it, prediction logging on) with autocannon on loopback, at 1 and 2
+ * API processes, beside a constant Express endpoint and FastAPI + scikit-learn with a forest of the
+ * same size. Writes bench/results/predict-<date>.json.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import { startLocalStack } from '../scripts/local-stack';
+import { connectStore } from '../store/db';
+import { loadDataset } from '../store/datasets';
+import { readUsers, registerFixtureModel, SAMPLE_CSV } from '../test/api/model-fixture';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const MODEL = 'Retail24RandomForestClassifier';
+const TREES = 200;
+const DEPTH = 10;
+const PY_DEPS = ['fastapi==0.115.12', 'uvicorn==0.34.2', 'scikit-learn==1.6.1', 'numpy==2.2.6'];
+
+export interface ServiceResult {
+  peak_rps: number;
+  p50_ms: number;
+  p99_ms: number;
+  batch1000_ms: number;
+  /** requests that were not 2xx or errored, over all phases */
+  failed: number;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      s.close(() => (typeof a === 'object' && a ? resolve(a.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/** Spawns a server and waits for its "listening" line. */
+async function spawnServer(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<ChildProcess> {
+  const child = spawn(cmd, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr!.on('data', (d) => (err = (err + d).slice(-2000)));
+  await new Promise<void>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`${cmd} ${args.join(' ')} did not start within 120 s: ${err}`)), 120_000);
+    child.stdout!.on('data', (d) => {
+      if (String(d).includes('listening')) { clearTimeout(t); resolve(); }
+    });
+    child.once('exit', (code) => { clearTimeout(t); reject(new Error(`${cmd} exited with ${code}: ${err}`)); });
+  });
+  return child;
+}
+
+async function stopServer(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+  if (child.exitCode === null) child.kill('SIGKILL');
+}
+
+async function cannon(url: string, body: string, opts: { connections: number; duration: number; overallRate?: number }) {
+  const r = await autocannon({ url: `${url}/v1/predict`, method: 'POST', headers: { 'content-type': 'application/json' }, body, ...opts });
+  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, failed: r.non2xx + r.errors + r.timeouts };
+}
+
+/** Peak throughput, then latency at a steady 1,000 req/s, then the batch of 1,000 users (median). */
+async function measure(url: string, single: string, batch: string, quick: boolean): Promise<ServiceResult> {
+  const dur = quick ? 4 : 10;
+  await cannon(url, single, { connections: 8, duration: 2 }); // warm-up: JIT, connections, caches
+  const peak = await cannon(url, single, { connections: 32, duration: dur });
+  const steady = await cannon(url, single, { connections: 16, duration: dur, overallRate: 1000 });
+  const times: number[] = [];
+  let failed = peak.failed + steady.failed;
+  for (let i = 0; i < (quick ? 5 : 15); i++) {
+    const t0 = performance.now();
+    const res = await fetch(`${url}/v1/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: batch });
+    await res.arrayBuffer();
+    if (!res.ok) failed++;
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  const r2 = (x: number) => Math.round(x * 100) / 100;
+  return { peak_rps: Math.round(peak.rps), p50_ms: r2(steady.p50), p99_ms: r2(steady.p99), batch1000_ms: r2(times[Math.floor(times.length / 2)]!), failed };
+}
+
+function ensurePythonVenv(): string | null {
+  const venv = path.join(root, '.tools', 'venv-predict');
+  const py = path.join(venv, 'bin', 'python');
+  const ok = () => existsSync(py) && spawnSync(py, ['-c', 'import fastapi, uvicorn, sklearn'], { stdio: 'ignore' }).status === 0;
+  if (ok()) return py;
+  if (spawnSync('python3', ['-m', 'venv', venv], { stdio: 'inherit' }).status !== 0) return null;
+  spawnSync(path.join(venv, 'bin', 'pip'), ['install', '-q', ...PY_DEPS], { stdio: 'inherit' });
+  return ok() ? py : null;
+}
+
+/** Runs the whole comparison; `quick` shortens every phase (CI smoke, not for quoting). */
+export async function runPredictBench({ quick = false }: { quick?: boolean } = {}) {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'retail24-bench-predict-'));
+  const stack = await startLocalStack({ root, dataDir, freePorts: true, env: { ...process.env, TEMPORAL_ADDRESS: '', MONGODB_URI: '' } });
+  const children: ChildProcess[] = [];
+  try {
+    const dbName = `bench_predict_${Date.now()}`;
+    const store = await connectStore(stack.mongoUri, dbName);
+    const users = await readUsers(SAMPLE_CSV);
+    const version = await registerFixtureModel(store.db, { modelName: MODEL, nEstimators: TREES, maxDepth: DEPTH }, users);
+    const ds = (await loadDataset(store.db, version.datasetId))!;
+    const raw = users.slice(0, 1000).map((u) => ({ user_id: u.userId, first_open: new Date(u.firstOpen).toISOString().replace('T', ' ').slice(0, 19), screen_list: u.screens.join(','), age: u.age }));
+    const single = JSON.stringify(raw[0]);
+    const batch = JSON.stringify(raw);
+    const results: Record<string, ServiceResult | { error: string }> = {};
+
+    for (const processes of [1, 2]) {
+      const port = await freePort();
+      const env = { ...process.env, MONGODB_URI: stack.mongoUri, MONGODB_DB: dbName, PORT: String(port), HOST: '127.0.0.1', API_PROCESSES: String(processes), MODEL_NAME: MODEL, TEMPORAL_ADDRESS: stack.temporalAddress };
+      const child = await spawnServer(process.execPath, ['--import', 'tsx', 'bench/predict-server.ts'], env);
+      children.push(child);
+      results[processes === 1 ? 'retail24' : 'retail24_2proc'] = await measure(`http://127.0.0.1:${port}`, single, batch, quick);
+      await stopServer(child);
+    }
+
+    const cport = await freePort();
+    const constant = await spawnServer(process.execPath, ['--import', 'tsx', 'bench/predict_express_constant.ts'], { ...process.env, PORT: String(cport) });
+    children.push(constant);
+    results.express_constant = await measure(`http://127.0.0.1:${cport}`, single, batch, quick);
+    await stopServer(constant);
+
+    const py = ensurePythonVenv();
+    if (!py) results.fastapi_sklearn = { error: 'python venv with fastapi/uvicorn/scikit-learn could not be created' };
+    else {
+      const { X, train } = ds.arrays;
+      const cols = ds.doc.cols;
+      const Xt: number[] = [];
+      for (const i of train) for (let j = 0; j < cols; j++) Xt.push(X[i * cols + j]!);
+      const trainFile = path.join(dataDir, 'train.json');
+      writeFileSync(trainFile, JSON.stringify({ spec: ds.doc.spec, X: Xt, rows: train.length, cols, y: Array.from(train, (i) => ds.arrays.y[i]), nEstimators: TREES, maxDepth: DEPTH }));
+      const pport = await freePort();
+      const fast = await spawnServer(py, ['bench/predict_fastapi.py', trainFile, String(pport)], process.env);
+      children.push(fast);
+      results.fastapi_sklearn = await measure(`http://127.0.0.1:${pport}`, single, batch, quick);
+      await stopServer(fast);
+    }
+    await store.db.dropDatabase().catch(() => undefined);
+    await store.close();
+
+    const r = results.retail24 as ServiceResult;
+    const c = results.express_constant as ServiceResult;
+    const f = results.fastapi_sklearn as ServiceResult;
+    const out = {
+      ...results,
+      goals: {
+        p99_under_5ms_at_1000rps: r.p99_ms < 5,
+        peak_at_least_5000_rps: r.peak_rps >= 5000,
+        share_of_constant: Math.round((r.peak_rps / c.peak_rps) * 1000) / 1000,
+        share_of_constant_at_least_0_7: r.peak_rps >= 0.7 * c.peak_rps,
+        times_fastapi: 'peak_rps' in f ? Math.round((r.peak_rps / f.peak_rps) * 10) / 10 : null,
+        times_fastapi_at_least_10: 'peak_rps' in f ? r.peak_rps >= 10 * f.peak_rps : null,
+      },
+      meta: {
+        quick, trees: TREES, maxDepth: DEPTH, features: ds.doc.cols, cpus: os.cpus().length, node: process.version,
+        note: 'autocannon runs on the same machine as the servers and shares its cores; single-user body is one sample user',
+        at: new Date().toISOString(),
+      },
+    };
+    const dir = path.join(root, 'bench', 'results');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, `predict-${new Date().toISOString().slice(0, 10)}${quick ? '-quick' : ''}.json`), `${JSON.stringify(out, null, 2)}\n`);
+    return out;
+  } finally {
+    await Promise.all(children.map(stopServer));
+    await stack.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
+  console.log(JSON.stringify(await runPredictBench({ quick: process.argv.includes('--quick') }), null, 2));
+}
