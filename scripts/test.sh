@@ -39,9 +39,17 @@ fi
 step "vitest"
 mkdir -p test-artifacts
 rm -f "$REPORT"
-npx vitest run --reporter=default --reporter=json --outputFile.json="$REPORT" "$@"
+# A hung test (e.g. a worker process that never exits) must not hold CI until its own limit: the
+# run is bounded, and the stack's supervisors stop the servers once vitest is gone.
+limit="${RETAIL24_TEST_TIMEOUT_S:-1200}"
+timeout --kill-after=30 "$limit" node_modules/.bin/vitest run \
+  --reporter=default --reporter=json --outputFile.json="$REPORT" "$@"
 vitest_rc=$?
-[ "$vitest_rc" -eq 0 ] || failed_steps+=("vitest (exit $vitest_rc)")
+case "$vitest_rc" in
+  0) ;;
+  124|137) failed_steps+=("vitest did not finish within ${limit}s (RETAIL24_TEST_TIMEOUT_S)") ;;
+  *) failed_steps+=("vitest (exit $vitest_rc)") ;;
+esac
 
 summary="$(node -e '
   const fs = require("fs");
