@@ -1,5 +1,6 @@
 import { MongoBulkWriteError, type AnyBulkWriteOperation, type Db } from 'mongodb';
 import { COLLECTIONS } from './collections';
+import { bulkWriteInBatches } from './bulk';
 import { purchasedWithin24h, type UserRecord } from '../data/record';
 import { sha256 } from './blobs';
 
@@ -104,8 +105,9 @@ export async function writeUserChunk(db: Db, batchId: string, records: UserRecor
     ops.push({ updateOne: { filter: { _id: userId }, update: { $set: { ...fields, contentHash: hash, lastBatch: batchId, ingestedAt: now } } } });
   }
   if (ops.length > 0) {
-    const res = await users.bulkWrite(ops, { ordered: false });
-    if (res.matchedCount !== ops.length) throw new Error(`batch ${batchId}: ${ops.length - res.matchedCount} users vanished while being updated`);
+    // In batches: FerretDB hangs on 100+ updates of existing documents in one command (store/bulk.ts).
+    const res = await bulkWriteInBatches(users, ops);
+    if (res.matched !== ops.length) throw new Error(`batch ${batchId}: ${ops.length - res.matched} users vanished while being updated`);
     counts.updated += ops.length;
   }
   return counts;
