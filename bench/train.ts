@@ -5,7 +5,7 @@
  *
  *   npx tsx bench/train.ts [--quick] [--json]
  *
- * Writes bench/results/train-<date>.json. Python engines need .tools/venv-bench (bench/README.md).
+ * Writes bench/results/train-<date>.json (train-<date>-quick.json with --quick). Python engines need .tools/venv-bench (bench/README.md).
  */
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -133,7 +133,9 @@ export async function runTrainBench(opts: TrainBenchOptions = {}): Promise<Recor
       grid_search: grid,
     };
     mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
-    writeFileSync(join(ROOT, `bench/results/train-${startedAt.slice(0, 10)}.json`), `${JSON.stringify(result, null, 2)}\n`);
+    // a quick smoke run must not overwrite the day's full run
+    const name = `train-${startedAt.slice(0, 10)}${quick ? '-quick' : ''}.json`;
+    writeFileSync(join(ROOT, 'bench/results', name), `${JSON.stringify(result, null, 2)}\n`);
     return result;
   } finally {
     rmSync(dir, { recursive: true, force: true });
