@@ -127,10 +127,8 @@ export async function modelMonitor(input: MonitorInput): Promise<void> {
     if ((timedOut || checkRequested) && !status.policy.paused) {
       checkRequested = false;
       status.state = 'checking';
+      const startedAt = new Date().toISOString();
       const check = await monitorCheck({ modelName: input.modelName, policy: status.policy });
-      status.checks++;
-      status.lastCheck = new Date().toISOString();
-      status.triggers = check.triggers;
       const fired = check.triggers.filter((t) => t.fired);
       if (fired.length > 0) {
         const reason = fired.map((t) => `${t.name}: ${t.value?.toFixed(3)} vs ${t.threshold} (${t.detail})`).join('; ');
@@ -142,6 +140,11 @@ export async function modelMonitor(input: MonitorInput): Promise<void> {
           if (status.currentRun) autoSuppressedAtUsers = check.usersNow;
         }
       }
+      // Published only once acted on: a reader that sees this check also sees the run it started.
+      // lastCheck is when the check began, so a reader can tell a check started after its signal.
+      status.triggers = check.triggers;
+      status.lastCheck = startedAt;
+      status.checks++;
     }
     checkRequested = false;
     if ((i + 1 >= CHECKS_PER_RUN || workflowInfo().continueAsNewSuggested) && requests.length === 0) {

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SAMPLE_CSV, DRIFT_CSV, startPipelineHarness, type PipelineHarness } from '../helpers/pipeline';
 import { generateToFiles } from '../../data/generator';
 import { ingestViaWorkflow, startTraining } from '../../cli/pipeline';
-import { ensureMonitor, policyFromConfig } from '../../cli/monitor';
+import { ensureMonitor } from '../../cli/monitor';
 import { checkNowSignal, requestRetrainSignal, setPolicyUpdate, statusQuery, type MonitorStatus } from '../../workflows/messages';
 import { getAlias } from '../../store/registry';
 import { COLLECTIONS } from '../../store/collections';
@@ -20,21 +20,21 @@ async function status(): Promise<MonitorStatus> {
   return monitor.query(statusQuery);
 }
 
-/** Signals a check and waits until the monitor has done it (its check counter moves). */
+/** Signals a check and waits for a check that began after the signal (and what it started). */
 async function checkNow(): Promise<MonitorStatus> {
-  const before = (await status()).checks;
+  const sentAt = Date.now();
   await monitor.signal(checkNowSignal);
   for (let i = 0; i < 600; i++) {
     const s = await status();
-    if (s.checks > before) return s;
+    if (s.lastCheck && Date.parse(s.lastCheck) >= sentAt) return s;
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error('monitor did not check within 120 s');
 }
 
+/** Waits until the running retrain finishes (the monitor wakes itself when its child completes). */
 async function waitIdle(): Promise<MonitorStatus> {
   for (let i = 0; i < 1500; i++) {
-    await monitor.signal(checkNowSignal);
     const s = await status();
     if (!s.currentRun) return s;
     await new Promise((r) => setTimeout(r, 200));
@@ -43,6 +43,12 @@ async function waitIdle(): Promise<MonitorStatus> {
 }
 
 const trigger = (s: MonitorStatus, name: string) => s.triggers.find((t) => t.name === name)!;
+
+/** Training rows of the newest snapshot: the base of the new-data ratio. */
+async function newestTrainRows(): Promise<number> {
+  const ds = await h.store.db.collection(COLLECTIONS.datasets).find().sort({ createdAt: -1 }).limit(1).next();
+  return ds!.trainRows as number;
+}
 
 async function generated(name: string, users: number, firstId: number, drift = false): Promise<string> {
   const out = join(dir, name);
@@ -73,17 +79,35 @@ describe('modelMonitor on the real Temporal dev server', () => {
     expect(s.currentRun).toBeNull();
   });
 
-  it('when new users stay under 10 % of the training size, then new-data does not fire', async () => {
-    // 4,000 training rows (5,000 × 0.8): 300 new users are 7.5 %.
-    await ingestViaWorkflow(h.client, h.store.db, h.config, await generated('a.csv', 300, 2_000_000));
+  it('when drifted users arrive, then drift fires (new-data disabled to isolate it)', async () => {
+    const policy = await monitor.executeUpdate(setPolicyUpdate, { args: [{ newDataRatio: 1000 }] });
+    expect(policy.newDataRatio).toBe(1000);
+    await ingestViaWorkflow(h.client, h.store.db, h.config, DRIFT_CSV);
     const s = await checkNow();
-    expect(trigger(s, 'new-data').value).toBeCloseTo(300 / 4000, 3);
+    expect(trigger(s, 'new-data').fired).toBe(false);
+    // sample/drift.csv shifts hours, ages, visit lengths and the screen mix: measured PSI ≥ 0.25
+    // on 5 of 52 features (age 1.38, shopping 0.45, promo 0.35, hour 0.28, intent 0.25) — over
+    // the 5 % share — while fresh normal users flag none (docs/decisions.md).
+    expect(trigger(s, 'drift').fired, JSON.stringify(trigger(s, 'drift'))).toBe(true);
+    expect(s.currentRun).toMatch(/-drift-/);
+    await waitIdle();
+  });
+
+  it('when new users stay under 10 % of the training size, then new-data does not fire', async () => {
+    await monitor.executeUpdate(setPolicyUpdate, { args: [{ newDataRatio: 0.1, driftShare: 1 }] });
+    const train = await newestTrainRows();
+    const n = Math.floor(0.075 * train);
+    await ingestViaWorkflow(h.client, h.store.db, h.config, await generated('a.csv', n, 2_000_000));
+    const s = await checkNow();
+    expect(trigger(s, 'new-data').value).toBeCloseTo(n / train, 3);
     expect(trigger(s, 'new-data').fired).toBe(false);
     expect(s.currentRun).toBeNull();
   });
 
   it('when new users reach 10 %, then new-data fires and a retrain starts as a child workflow', async () => {
-    await ingestViaWorkflow(h.client, h.store.db, h.config, await generated('b.csv', 200, 2_100_000));
+    const train = await newestTrainRows();
+    const already = Math.floor(0.075 * train);
+    await ingestViaWorkflow(h.client, h.store.db, h.config, await generated('b.csv', Math.ceil(0.1 * train) - already + 1, 2_100_000));
     const s = await checkNow();
     expect(trigger(s, 'new-data').fired).toBe(true);
     expect(s.currentRun).toMatch(new RegExp(`^train-${h.config.MODEL_NAME}-new-data-`));
@@ -91,33 +115,29 @@ describe('modelMonitor on the real Temporal dev server', () => {
   });
 
   it('when ops ask for a retrain while one runs, then the request is recorded and not started', async () => {
+    expect((await status()).currentRun).not.toBeNull();
     await monitor.signal(requestRetrainSignal, { reason: 'campaign', requestedBy: 'ops-test' });
-    const s = await status();
-    const note = s.history.find((x) => x.reason === 'campaign');
-    if (s.currentRun && note) expect(note).toMatchObject({ started: false });
+    let note: MonitorStatus['history'][number] | undefined;
+    for (let i = 0; i < 100 && !note; i++) {
+      note = (await status()).history.find((x) => x.reason === 'campaign');
+      if (!note) await new Promise((r) => setTimeout(r, 100));
+    }
+    // Either the request met the running retrain (recorded, not started) or that run had just
+    // finished and the request started its own; never two runs at once.
+    if (note!.started) expect(note!.runId).toMatch(/-ops-/);
+    else expect(note!.note).toMatch(/in progress/);
     await waitIdle();
   });
 
   it('when the policy update is invalid, then the validator rejects it and the policy is unchanged', async () => {
-    await expect(monitor.executeUpdate(setPolicyUpdate, { args: [{ f1Drop: 2 }] })).rejects.toThrow(/f1Drop/);
-    expect((await status()).policy.f1Drop).toBe(policyFromConfig(h.config).f1Drop);
-  });
-
-  it('when drifted users arrive, then drift fires (new-data disabled to isolate it)', async () => {
-    const policy = await monitor.executeUpdate(setPolicyUpdate, { args: [{ newDataRatio: 1000 }] });
-    expect(policy.newDataRatio).toBe(1000);
-    await ingestViaWorkflow(h.client, h.store.db, h.config, DRIFT_CSV);
-    const s = await checkNow();
-    expect(trigger(s, 'new-data').fired).toBe(false);
-    // sample/drift.csv shifts hours, ages, visit lengths and the screen mix: PSI ≥ 0.25 on
-    // several features (data tests measure hour 0.33, age 1.5, shopping 0.44, promo 0.31).
-    expect(trigger(s, 'drift').fired).toBe(true);
-    expect(s.currentRun).toMatch(/-drift-/);
-    await waitIdle();
+    const before = (await status()).policy;
+    const err = await monitor.executeUpdate(setPolicyUpdate, { args: [{ f1Drop: 2 }] }).then(() => null, (e: Error) => e);
+    expect(err).not.toBeNull();
+    expect(String((err!.cause as Error | undefined)?.message)).toMatch(/f1Drop=2/);
+    expect((await status()).policy).toEqual(before);
   });
 
   it('when live F1 falls below 95 % of the promoted F1, then degradation fires; above it, not', async () => {
-    await monitor.executeUpdate(setPolicyUpdate, { args: [{ driftShare: 1 }] });
     const prod = (await getAlias(h.store.db, h.config.MODEL_NAME, 'production'))!.version;
     const dayAgo = Date.now() - 2 * 24 * 3600 * 1000;
     const preds = (tag: string, n: number) => Array.from({ length: n }, (_, i) => ({ userId: `${tag}${i}`, firstOpen: new Date(dayAgo), modelName: h.config.MODEL_NAME, version: prod, probability: 0.9, decision: true, at: new Date() }));
