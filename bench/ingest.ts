@@ -36,12 +36,19 @@ export interface IngestBenchRow {
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CHILD = fileURLToPath(new URL('./ingest-child.ts', import.meta.url));
+/**
+ * V8 flags of both measured processes. Uncapped, V8 lets garbage (BSON buffers, parsed rows)
+ * pile up on a roomy machine: a 1M-user ingest measured 644 MB peak RSS and the bare insertMany
+ * loop 365 MB, while the live set stays under 100 MB (the reader's duplicate-id Map of 1M ids
+ * peaks the reader alone at 174 MB RSS). A worker that must stay under 500 MB runs with this cap.
+ */
+export const WORKER_NODE_FLAGS = ['--max-old-space-size=256'];
 
 interface ChildResult { rows: number; seconds: number; peak_rss_mb: number; upload_s?: number }
 
 async function measure(kind: 'retail24' | 'insertmany', uri: string, csv: string, users: number): Promise<ChildResult> {
   const db = `bench_ingest_${kind}_${users}_${process.pid}`;
-  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', CHILD, kind, uri, db, csv], { cwd: ROOT, maxBuffer: 1 << 20 });
+  const { stdout } = await promisify(execFile)(process.execPath, [...WORKER_NODE_FLAGS, '--import', 'tsx', CHILD, kind, uri, db, csv], { cwd: ROOT, maxBuffer: 1 << 20 });
   const r = JSON.parse(stdout.trim().split('\n').pop()!) as ChildResult;
   if (r.rows !== users) throw new Error(`${kind} stored ${r.rows} of ${users} users`);
   return r;
@@ -83,7 +90,7 @@ export async function runIngestBench(opts: IngestBenchOptions = {}): Promise<Ing
     mkdirSync(out, { recursive: true });
     writeFileSync(join(out, `ingest-${date.slice(0, 10)}${opts.quick ? '-quick' : ''}.json`), `${JSON.stringify({
       bench: 'ingest', date, server: stack ? `local ${stack.started.join('+')}` : 'MONGODB_URI', seed, node: process.version,
-      cpu: cpus()[0]?.model, cores: cpus().length, results: rows, details,
+      cpu: cpus()[0]?.model, cores: cpus().length, node_flags: WORKER_NODE_FLAGS, results: rows, details,
     }, null, 2)}\n`);
     return rows;
   } finally {
