@@ -3,6 +3,7 @@ import { putBlob } from '../store/blobs';
 import { BUCKETS } from '../store/collections';
 import { getRun, patchRun } from '../store/runs';
 import { fitEngine } from '../ml/engines';
+import { paramsToOptions } from '../ml/grid';
 import { serializeModel } from '../ml/serialize';
 import { evaluateBinary, type BinaryEvaluation } from '../ml/metrics';
 import type { Params, ThresholdChoice } from '../common/workflow-types';
@@ -50,7 +51,7 @@ export function createEvaluationActivities({ db, config }: ActivityDeps) {
       const { X, y, train, holdout } = ds.arrays;
       const cols = ds.doc.cols;
       const t0 = Date.now();
-      const model = await fitEngine(config.ENGINE, { data: takeRows(X, cols, train), rows: train.length, cols }, takeLabels(y, train), { ...args.params, seed: args.seed } as never, {
+      const model = await fitEngine(config.ENGINE, { data: takeRows(X, cols, train), rows: train.length, cols }, takeLabels(y, train), { ...paramsToOptions(args.params), seed: args.seed }, {
         onProgress: (d: number, t: number) => heartbeat({ treesDone: d, trees: t }),
       });
       const fitMs = Date.now() - t0;

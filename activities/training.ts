@@ -3,7 +3,7 @@ import { loadDataset, takeRows, takeLabels } from '../store/datasets';
 import { putBlob, getBlob } from '../store/blobs';
 import { BUCKETS, COLLECTIONS } from '../store/collections';
 import { packArrays, unpackArrays } from '../store/typed-pack';
-import { expandGrid, cellKey, runCvCell, summariseCells, type CellMetrics } from '../ml/grid';
+import { expandGrid, cellKey, runCvCell, summariseCells, paramsToOptions, type CellMetrics } from '../ml/grid';
 import { stratifiedKFold } from '../ml/cv';
 import { chooseThreshold } from '../ml/threshold';
 import type { Matrix } from '../ml/matrix';
@@ -94,7 +94,7 @@ export function createTrainingActivities({ db, config, workerIdentity }: Activit
       let r: Awaited<ReturnType<typeof runCvCell>>;
       try {
         r = await runCvCell({
-          X: view.X, y: view.y, folds, foldIndex: task.foldIndex, params: { ...task.params, seed: task.seed } as never,
+          X: view.X, y: view.y, folds, foldIndex: task.foldIndex, params: paramsToOptions(task.params),
           engine: config.ENGINE, scoring: config.SCORING, seed: task.seed,
           hooks: { onProgress: (d: number, t: number) => heartbeat({ treesDone: d, trees: t }) },
         });

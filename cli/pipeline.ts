@@ -2,17 +2,23 @@ import type { Client } from '@temporalio/client';
 import type { Db } from 'mongodb';
 import type { Config } from '../config';
 import { uploadFile } from '../store/uploads';
+import { sha256 } from '../store/blobs';
 import { WORKFLOW_TYPES, ingestWorkflowId, trainingWorkflowId } from '../common/constants';
 import type { IngestSummary, PipelineResult, Trigger } from '../common/workflow-types';
 import { trainingSettings } from './settings';
 
-/** Uploads a CSV to GridFS and runs the ingest workflow; same bytes → same workflow id. */
+/**
+ * Uploads a CSV to GridFS and runs the ingest workflow. Same database, bytes and mapping → same
+ * workflow id: a second `ingest` of a file still being ingested joins that run instead of racing it, and
+ * one started after it finished returns the stored summary (`alreadyIngested`).
+ */
 export async function ingestViaWorkflow(client: Client, db: Db, config: Config, path: string, mapping?: unknown): Promise<IngestSummary> {
   const up = await uploadFile(db, path);
-  const id = `${ingestWorkflowId(up.uploadId)}-${Date.now()}`;
+  const mappingTag = mapping === undefined ? '' : `-m${sha256(Buffer.from(JSON.stringify(mapping))).slice(0, 12)}`;
   return client.workflow.execute(WORKFLOW_TYPES.ingestFile, {
     taskQueue: config.TASK_QUEUE,
-    workflowId: id,
+    workflowId: ingestWorkflowId(config.MONGODB_DB, up.uploadId, mappingTag),
+    workflowIdConflictPolicy: 'USE_EXISTING',
     args: [{ uploadId: up.uploadId, fileName: up.fileName, mapping, rejectLimit: config.REJECT_LIMIT }],
   });
 }

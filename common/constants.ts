@@ -25,6 +25,7 @@ export function monitorWorkflowId(modelName: string): string {
   return `monitor-${modelName}`;
 }
 
-export function ingestWorkflowId(checksum: string): string {
-  return `ingest-${checksum.slice(0, 16)}`;
+/** `ingest-<database>-<sha256 prefix>[-m<mapping hash>]`: the database keeps deployments sharing a namespace apart. */
+export function ingestWorkflowId(database: string, checksum: string, mappingTag = ''): string {
+  return `ingest-${database}-${checksum.slice(0, 16)}${mappingTag}`;
 }
