@@ -90,15 +90,8 @@ export interface CellResult {
   workerIdentity: string;
 }
 
-export interface ThresholdChoice {
-  threshold: number;
-  precision: number;
-  recall: number;
-  f1: number;
-  precisionAtDefault: number;
-  precisionCost: number;
-  reachable: boolean;
-}
+/** The decision threshold chosen for a recall target (defined with its docs in ml/threshold.ts; a type-only import, erased from the workflow bundle). */
+export type { ThresholdChoice } from '../ml/threshold';
 
 export interface SelectionSummary {
   bestParams: Params;
