@@ -91,7 +91,8 @@ export interface CellResult {
 }
 
 /** The decision threshold chosen for a recall target (defined with its docs in ml/threshold.ts; a type-only import, erased from the workflow bundle). */
-export type { ThresholdChoice } from '../ml/threshold';
+import type { ThresholdChoice } from '../ml/threshold';
+export type { ThresholdChoice };
 
 export interface SelectionSummary {
   bestParams: Params;
