@@ -80,12 +80,73 @@ export function wallToInstant(wall: number, tz: string): number {
   return t1; // gap: keep the pre-transition offset, i.e. shift forward
 }
 
+const ZERO = 48;
+/** Value of the `n` decimal digits at `s[i ..]`, or -1 when one of them is not a digit. */
+function digits(s: string, i: number, n: number): number {
+  let v = 0;
+  for (let k = i; k < i + n; k++) {
+    const d = s.charCodeAt(k) - ZERO;
+    if (d < 0 || d > 9) return -1;
+    v = v * 10 + d;
+  }
+  return v;
+}
+
+/**
+ * The shapes clients actually send, `YYYY-MM-DD[T ]HH:MM:SS[.f{1,9}][Z]`, read char by char
+ * (no regex groups, no substrings). Returns undefined for any other text, which then goes
+ * through the full pattern: the fast path only decides what it is certain about.
+ */
+function parseCommon(text: string, tz: string, format: TimestampFormat): number | null | undefined {
+  const n = text.length;
+  if (n < 19 || text.charCodeAt(4) !== 45 || text.charCodeAt(7) !== 45 || text.charCodeAt(13) !== 58 || text.charCodeAt(16) !== 58) return undefined;
+  const sep = text.charCodeAt(10);
+  if (sep !== 32 && sep !== 84) return undefined; // ' ' or 'T'
+  const y = digits(text, 0, 4), mo = digits(text, 5, 2), d = digits(text, 8, 2);
+  const h = digits(text, 11, 2), mi = digits(text, 14, 2), s = digits(text, 17, 2);
+  // years below 100 take Date.UTC's 19xx reading in the full path; leave them to it
+  if (y < 100 || mo < 0 || d < 0 || h < 0 || mi < 0 || s < 0) return undefined;
+  let i = 19;
+  let ms = 0;
+  const dot = text.charCodeAt(i);
+  if (dot === 46 || dot === 44) { // '.' or ','
+    let k = i + 1;
+    while (k < n && k - i <= 9) {
+      const c = text.charCodeAt(k) - ZERO;
+      if (c < 0 || c > 9) break;
+      if (k - i <= 3) ms += c * (k - i === 1 ? 100 : k - i === 2 ? 10 : 1);
+      k++;
+    }
+    if (k === i + 1) return undefined;
+    i = k;
+  }
+  const zulu = i === n - 1 && text.charCodeAt(i) === 90; // 'Z'
+  if (i !== n && !zulu) return undefined;
+  if (format === 'iso' && sep === 32) return null;
+  if (format === 'sql' && (sep !== 32 || zulu)) return null;
+  if (mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || s > 59) return null;
+  if (d > 28 && d > daysInMonth(y, mo)) return null; // rejects 2026-02-30
+  const wall = Date.UTC(y, mo - 1, d, h, mi, s, ms);
+  return zulu ? wall : wallToInstant(wall, tz);
+}
+
+function daysInMonth(y: number, mo: number): number {
+  if (mo !== 2) return mo === 4 || mo === 6 || mo === 9 || mo === 11 ? 30 : 31;
+  return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0 ? 29 : 28;
+}
+
 /**
  * Parses a timestamp to epoch ms, or returns null when it is not a valid ISO 8601 /
  * SQL-style timestamp. An explicit `Z`/offset wins over `tz`; otherwise the wall time is in `tz`.
  * `format: 'iso'` requires the `T` separator (or a date only), `'sql'` a space and no offset.
  */
 export function parseTimestamp(text: string, tz = 'UTC', format: TimestampFormat = 'auto'): number | null {
+  const fast = parseCommon(text, tz, format);
+  return fast !== undefined ? fast : parseTimestampFull(text, tz, format);
+}
+
+/** The complete grammar of `parseTimestamp` through one regular expression; the reference its fast path is tested against. */
+export function parseTimestampFull(text: string, tz = 'UTC', format: TimestampFormat = 'auto'): number | null {
   const m = PATTERN.exec(text.trim());
   if (!m) return null;
   const [, ys, mos, ds, sep, hs, mis, ss, frac, offset] = m;
