@@ -1,21 +1,33 @@
 import { createHash } from 'node:crypto';
-import { loadLabelledUsers, recordHash, countUsers } from '../store/users';
+import { loadLabelledColumns, columnRecord, recordHash, countUsers, type UserColumns } from '../store/users';
 import { saveDataset, getDatasetDoc } from '../store/datasets';
-import { fitFeatureSpec, transformBatch } from '../data/features';
+import { fitFeatureSpec, transformBatch, type FeatureSpec } from '../data/features';
 import { splitHoldout } from '../data/split';
 import { referenceHistograms } from '../ml/drift';
 import type { SnapshotSummary, TrainingSettings } from '../common/workflow-types';
 import { heartbeat, nonRetryable, FAILURE_TYPES } from './context';
 import type { ActivityDeps } from './deps';
-import type { UserRecord } from '../data/record';
 
 /** Fewer labelled rows than this cannot fill k stratified folds plus a holdout meaningfully. */
 const MIN_ROWS = 50;
 
-function gather<T>(items: readonly T[], idx: Int32Array): T[] {
-  const out = new Array<T>(idx.length);
-  for (let i = 0; i < idx.length; i++) out[i] = items[idx[i]!]!;
-  return out;
+/** Rows per transformBatch call: records are rebuilt from columns a chunk at a time, then dropped. */
+const TRANSFORM_CHUNK = 4096;
+
+function* recordsAt(cols: UserColumns, idx: Int32Array) {
+  for (let i = 0; i < idx.length; i++) yield columnRecord(cols, idx[i]!);
+}
+
+/** The matrix of every row, in row order, from the columns (same values as transformBatch on all records). */
+function transformColumns(spec: FeatureSpec, cols: UserColumns): Float64Array {
+  const width = spec.names.length;
+  const X = new Float64Array(cols.rows * width);
+  for (let start = 0; start < cols.rows; start += TRANSFORM_CHUNK) {
+    const end = Math.min(cols.rows, start + TRANSFORM_CHUNK);
+    const chunk = Array.from({ length: end - start }, (_, j) => columnRecord(cols, start + j));
+    transformBatch(spec, chunk, X.subarray(start * width, end * width));
+  }
+  return X;
 }
 
 /**
@@ -26,41 +38,41 @@ function gather<T>(items: readonly T[], idx: Int32Array): T[] {
 export function createFeatureActivities({ db }: ActivityDeps) {
   return {
     async buildSnapshot(settings: Pick<TrainingSettings, 'splitStrategy' | 'holdoutFraction' | 'seed'>): Promise<SnapshotSummary> {
-      const users = await loadLabelledUsers(db);
-      heartbeat({ stage: 'loaded', users: users.length });
-      const y = new Uint8Array(users.length);
-      const firstOpen = new Float64Array(users.length);
+      // Columns, not an array of records: the snapshot's heap stays ~100 MB per million users
+      // (docs/decisions.md), so the worker can run under a heap cap that keeps ingest memory bounded.
       const h = createHash('sha256').update(JSON.stringify(settings));
-      users.forEach((u, i) => {
-        y[i] = u.label ?? 0;
-        firstOpen[i] = u.firstOpen;
+      let read = 0;
+      const users = await loadLabelledColumns(db, (u) => {
         h.update(u.userId).update(recordHash(u));
+        if (++read % 20_000 === 0) heartbeat({ stage: 'loading', users: read });
       });
+      heartbeat({ stage: 'loaded', users: users.rows });
+      const y = users.label.subarray(0, users.rows);
+      const firstOpen = users.firstOpen.subarray(0, users.rows);
       const positives = y.reduce((a, b) => a + b, 0);
-      if (users.length < MIN_ROWS || positives === 0 || positives === users.length) {
-        throw nonRetryable(FAILURE_TYPES.insufficientData, new Error(`need at least ${MIN_ROWS} labelled users with both classes; have ${users.length} users, ${positives} buyers`));
+      if (users.rows < MIN_ROWS || positives === 0 || positives === users.rows) {
+        throw nonRetryable(FAILURE_TYPES.insufficientData, new Error(`need at least ${MIN_ROWS} labelled users with both classes; have ${users.rows} users, ${positives} buyers`));
       }
       const datasetId = `ds-${h.digest('hex').slice(0, 24)}`;
       const existing = await getDatasetDoc(db, datasetId);
       if (existing) return summary(existing);
 
       const { train, holdout } = splitHoldout({ firstOpen, y, strategy: settings.splitStrategy, holdoutFraction: settings.holdoutFraction, seed: settings.seed });
-      const trainUsers: UserRecord[] = gather(users, train);
-      const spec = fitFeatureSpec(trainUsers);
-      const X = transformBatch(spec, users);
+      const spec = fitFeatureSpec(recordsAt(users, train));
+      const X = transformColumns(spec, users);
       const cols = spec.names.length;
       const trainX = new Float64Array(train.length * cols);
       for (let i = 0; i < train.length; i++) trainX.set(X.subarray(train[i]! * cols, (train[i]! + 1) * cols), i * cols);
-      heartbeat({ stage: 'transformed', rows: users.length });
+      heartbeat({ stage: 'transformed', rows: users.rows });
       const doc = await saveDataset(
         db,
         {
           _id: datasetId,
           spec,
           names: spec.names,
-          rows: users.length,
+          rows: users.rows,
           cols,
-          labelRate: positives / users.length,
+          labelRate: positives / users.rows,
           trainRows: train.length,
           holdoutRows: holdout.length,
           splitStrategy: settings.splitStrategy,
@@ -70,7 +82,7 @@ export function createFeatureActivities({ db }: ActivityDeps) {
           usersAtSnapshot: await countUsers(db),
           createdAt: new Date(),
         },
-        { X, y, train, holdout, holdoutUserIds: gather(users, holdout).map((u) => u.userId) },
+        { X, y, train, holdout, holdoutUserIds: Array.from(holdout, (i) => users.ids[i]!) },
       );
       return summary(doc);
     },

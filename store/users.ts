@@ -126,12 +126,96 @@ export function docToRecord(d: UserDoc): UserRecord {
   };
 }
 
-/** Labelled users, in a stable order (by id) so snapshots are reproducible. */
-export async function loadLabelledUsers(db: Db): Promise<UserRecord[]> {
-  const out: UserRecord[] = [];
+/**
+ * Labelled users as columns (typed arrays, screens as codes into one name table), read in one
+ * cursor pass in a stable order (by id) so snapshots are reproducible. A million users as
+ * `UserRecord` objects take many hundreds of MB of heap (one string per screen visit); as columns
+ * they take ~100 MB, and {@link columnRecord} rebuilds one record at a time when needed.
+ * `visit` sees every record once, in order (for digests), before it is dropped.
+ */
+export interface UserColumns {
+  rows: number;
+  ids: string[];
+  firstOpen: Float64Array;
+  /** NaN = null. */
+  age: Float64Array;
+  numscreens: Float64Array;
+  purchaseDate: Float64Array;
+  label: Uint8Array;
+  /** Screens of row i: names[codes[offsets[i] .. offsets[i + 1])], order kept. */
+  screenOffsets: Int32Array;
+  screenCodes: Int32Array;
+  screenNames: string[];
+  /** Pass-through value per name and row; NaN = absent for that user. */
+  extra: Map<string, Float64Array>;
+}
+
+function grow<T extends Float64Array | Int32Array | Uint8Array>(a: T, need: number): T {
+  if (need <= a.length) return a;
+  const b = new (a.constructor as new (n: number) => T)(Math.max(need, a.length * 2));
+  b.set(a);
+  if (b instanceof Float64Array) b.fill(Number.NaN, a.length);
+  return b;
+}
+
+export async function loadLabelledColumns(db: Db, visit?: (u: UserRecord) => void): Promise<UserColumns> {
+  let cap = 1024;
+  const c: UserColumns = {
+    rows: 0, ids: [], firstOpen: new Float64Array(cap), age: new Float64Array(cap), numscreens: new Float64Array(cap),
+    purchaseDate: new Float64Array(cap), label: new Uint8Array(cap), screenOffsets: new Int32Array(cap + 1),
+    screenCodes: new Int32Array(cap * 8), screenNames: [], extra: new Map(),
+  };
+  const codeOf = new Map<string, number>();
+  let nCodes = 0;
   const cur = db.collection<UserDoc>(COLLECTIONS.users).find({ label: { $in: [0, 1] } }).sort({ _id: 1 });
-  for await (const d of cur) out.push(docToRecord(d));
-  return out;
+  for await (const d of cur) {
+    const u = docToRecord(d);
+    visit?.(u);
+    const i = c.rows++;
+    if (i >= cap) {
+      cap *= 2;
+      for (const k of ['firstOpen', 'age', 'numscreens', 'purchaseDate', 'label'] as const) (c as unknown as Record<string, Float64Array>)[k] = grow(c[k] as Float64Array, cap);
+      c.screenOffsets = grow(c.screenOffsets, cap + 1);
+      for (const [k, v] of c.extra) c.extra.set(k, grow(v, cap));
+    }
+    c.ids.push(u.userId);
+    c.firstOpen[i] = u.firstOpen;
+    c.age[i] = u.age ?? Number.NaN;
+    c.numscreens[i] = u.numscreens;
+    c.purchaseDate[i] = u.purchaseDate ?? Number.NaN;
+    c.label[i] = u.label ?? 0;
+    c.screenCodes = grow(c.screenCodes, nCodes + u.screens.length);
+    for (const s of u.screens) {
+      let code = codeOf.get(s);
+      if (code === undefined) {
+        code = c.screenNames.length;
+        codeOf.set(s, code);
+        c.screenNames.push(s);
+      }
+      c.screenCodes[nCodes++] = code;
+    }
+    c.screenOffsets[i + 1] = nCodes;
+    for (const [k, v] of Object.entries(u.extra)) {
+      let col = c.extra.get(k);
+      if (!col) c.extra.set(k, (col = new Float64Array(cap).fill(Number.NaN)));
+      col[i] = v;
+    }
+  }
+  return c;
+}
+
+/** Row i of {@link loadLabelledColumns} as a record again (fields equal to the stored user's). */
+export function columnRecord(c: UserColumns, i: number): UserRecord {
+  const screens = new Array<string>(c.screenOffsets[i + 1]! - c.screenOffsets[i]!);
+  for (let j = 0; j < screens.length; j++) screens[j] = c.screenNames[c.screenCodes[c.screenOffsets[i]! + j]!]!;
+  const extra: Record<string, number> = {};
+  for (const [k, v] of c.extra) if (!Number.isNaN(v[i]!)) extra[k] = v[i]!;
+  const age = c.age[i]!;
+  const purchaseDate = c.purchaseDate[i]!;
+  return {
+    userId: c.ids[i]!, firstOpen: c.firstOpen[i]!, screens, age: Number.isNaN(age) ? null : age, numscreens: c.numscreens[i]!,
+    purchaseDate: Number.isNaN(purchaseDate) ? null : purchaseDate, label: c.label[i] as 0 | 1, extra,
+  };
 }
 
 export async function countUsers(db: Db, filter: Record<string, unknown> = {}): Promise<number> {

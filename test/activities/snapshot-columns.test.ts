@@ -1,0 +1,72 @@
+import type { Db, MongoClient } from 'mongodb';
+import { MongoClient as Client } from 'mongodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { COLLECTIONS } from '../../store/collections';
+import { columnRecord, docToRecord, loadLabelledColumns, recordHash, type UserDoc } from '../../store/users';
+import { fitFeatureSpec, transformBatch } from '../../data/features';
+import { loadDataset } from '../../store/datasets';
+import { createFeatureActivities } from '../../activities/features';
+import { loadConfig } from '../../config';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import type { UserRecord } from '../../data/record';
+import { testStack, uniqueDbName } from '../helpers/stack';
+
+/** Users covering every field shape the columns must round-trip: null age, no screens, repeated screens, absent/present extras, no purchase. */
+function users(n: number): UserRecord[] {
+  const names = ['home', 'cart', 'product_details', 'search', 'checkout', 'promo_banner', 'help'];
+  return Array.from({ length: n }, (_, i) => {
+    const screens = Array.from({ length: (i * 7) % 9 }, (_, j) => names[(i + j * 3) % names.length]!);
+    const label = (i % 5 === 0 ? 1 : 0) as 0 | 1;
+    return {
+      userId: `u${String(n - i).padStart(5, '0')}`, firstOpen: Date.UTC(2026, 0, 1) + i * 3_600_123, screens,
+      age: i % 11 === 0 ? null : 18 + (i % 50), numscreens: screens.length + (i % 3),
+      purchaseDate: label ? Date.UTC(2026, 0, 1) + i * 3_600_123 + 60_000 : null, label,
+      extra: (i % 4 === 0 ? { minigame: 1 } : { minigame: 0, liked: i % 2 }) as Record<string, number>,
+    };
+  });
+}
+
+describe('snapshot from columns', () => {
+  let client: MongoClient;
+  let db: Db;
+  const input = users(300);
+
+  beforeAll(async () => {
+    client = await Client.connect(testStack().mongoUri);
+    db = client.db(uniqueDbName(import.meta.url));
+    const docs: UserDoc[] = input.map(({ userId, ...f }) => ({ _id: userId, ...f, contentHash: recordHash({ userId, ...f }), createdBatch: 'b', lastBatch: 'b', ingestedAt: new Date() }));
+    // One unlabelled user: never part of a snapshot.
+    docs.push({ ...docs[0]!, _id: 'unlabelled', label: null });
+    await db.collection<UserDoc>(COLLECTIONS.users).insertMany(docs);
+  });
+
+  afterAll(async () => {
+    await db?.dropDatabase();
+    await client?.close();
+  });
+
+  it('when labelled users are loaded as columns, then each row rebuilds the stored record in id order', async () => {
+    const stored = await db.collection<UserDoc>(COLLECTIONS.users).find({ label: { $in: [0, 1] } }).sort({ _id: 1 }).toArray();
+    const visited: string[] = [];
+
+    const cols = await loadLabelledColumns(db, (u) => visited.push(u.userId));
+
+    expect(cols.rows).toBe(input.length);
+    expect(visited).toEqual(stored.map((d) => d._id));
+    expect(Array.from({ length: cols.rows }, (_, i) => columnRecord(cols, i))).toEqual(stored.map(docToRecord));
+  });
+
+  it('when a snapshot is built, then its matrix equals transformBatch over the stored records', async () => {
+    const settings = { splitStrategy: 'stratified' as const, holdoutFraction: 0.2, seed: 42 };
+    const { buildSnapshot } = createFeatureActivities({ db, config: loadConfig({}), workerIdentity: 'test' });
+
+    const summary = (await new MockActivityEnvironment().run(buildSnapshot, settings)) as { datasetId: string };
+
+    const ds = (await loadDataset(db, summary.datasetId))!;
+    const records = (await db.collection<UserDoc>(COLLECTIONS.users).find({ label: { $in: [0, 1] } }).sort({ _id: 1 }).toArray()).map(docToRecord);
+    const spec = fitFeatureSpec(Array.from(ds.arrays.train, (i) => records[i]!));
+    expect(ds.doc.spec).toEqual(spec);
+    expect(Array.from(ds.arrays.X)).toEqual(Array.from(transformBatch(spec, records)));
+    expect(ds.arrays.holdoutUserIds).toEqual(Array.from(ds.arrays.holdout, (i) => records[i]!.userId));
+  });
+});
