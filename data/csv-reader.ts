@@ -29,6 +29,12 @@ export interface ReadUserLogsOptions {
   mapping?: Mapping;
   /** Rows before this line are parsed (for duplicate tracking) but not yielded. @default 1 */
   startLine?: number;
+  /**
+   * Track user ids to report `duplicateOfLine`. The tracking Map holds every valid id of the file
+   * (~100 MB of heap for a million ids); a caller that already knows the duplicates (ingest's
+   * write pass) turns it off. @default true
+   */
+  trackDuplicates?: boolean;
 }
 
 const SNIFF_BYTES = 64 * 1024;
@@ -131,6 +137,7 @@ function resolveHeader(header: string[], file: string, mapping?: Mapping): Layou
 export async function* readUserLogs(input: NodeJS.ReadableStream, opts: ReadUserLogsOptions): AsyncGenerator<ParsedRow> {
   const { fileName: file, mapping } = opts;
   const startLine = opts.startLine ?? 1;
+  const track = opts.trackDuplicates ?? true;
   if (!Number.isInteger(startLine) || startLine < 1) throw new RangeError(`startLine must be an integer >= 1, got ${startLine}`);
   const parser = parse({
     bom: true, raw: true, relax_column_count: true, relax_quotes: true, skip_empty_lines: true,
@@ -175,9 +182,12 @@ export async function* readUserLogs(input: NodeJS.ReadableStream, opts: ReadUser
         }
         continue;
       }
-      const prior = seen.get(res.record.userId);
-      seen.set(res.record.userId, line);
-      if (line < startLine) continue;
+      if (line < startLine) {
+        if (track) seen.set(res.record.userId, line);
+        continue;
+      }
+      const prior = track ? seen.get(res.record.userId) : undefined;
+      if (track) seen.set(res.record.userId, line);
       yield prior === undefined ? { kind: 'ok', line, record: res.record } : { kind: 'ok', line, record: res.record, duplicateOfLine: prior };
     }
   } catch (e) {
