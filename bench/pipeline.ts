@@ -24,6 +24,7 @@ import { connectStore } from '../store/db';
 import { COLLECTIONS } from '../store/collections';
 import { getRun } from '../store/runs';
 import { ingestViaWorkflow, startTraining } from '../cli/pipeline';
+import { workerPid } from './ingest-worker';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -139,7 +140,7 @@ async function measure(stack: LocalStack, client: Client, csv: string, n: number
     return {
       ingest_s: round(ingest_s), pipeline_s: round((tEnd - t0) / 1000), grid_s: stages_s['grid-search'] ?? NaN, stages_s, cells_per_worker,
       cell_fit_s_total: round(cells.reduce((a, c) => a + (c.fitMs as number), 0) / 1000),
-      peak_rss_mb: Object.fromEntries(workers.map((w, i) => [`w${i + 1}`, vmHwmMb(w.proc.pid)])),
+      peak_rss_mb: Object.fromEntries(workers.map((w, i) => [`w${i + 1}`, vmHwmMb(workerPid(w.proc.pid!))])),
       load_avg_during: loads,
     };
   } finally {

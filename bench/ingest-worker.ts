@@ -1,0 +1,153 @@
+/**
+ * Memory of the real worker process (issue 3: a 1,000,000-user ingest under 500 MB RSS).
+ * Starts `node bin/retail24.mjs worker` exactly as `up` does, runs the ingest workflow (and with
+ * `--train` the training pipeline) against it, and reads the worker's /proc/<pid>/status:
+ * the kernel's peak (VmHWM, reset through clear_refs at each phase start) and VmRSS samples.
+ *
+ *   npx tsx bench/ingest-worker.ts [--users N] [--csv file] [--train] [--grid JSON] [--label L] [--json]
+ *
+ * `--node-options "<flags>"` sets NODE_OPTIONS for the worker (to compare heap settings).
+ * Writes bench/results/ingest-worker-<users>-<date>[-label].json.
+ */
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { spawn } from 'node:child_process';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Client, Connection } from '@temporalio/client';
+import { generateToFiles } from '../data/generator';
+import { startLocalStack, type LocalStack } from '../scripts/local-stack';
+import { loadConfig } from '../config';
+import { connectStore } from '../store/db';
+import { getRun } from '../store/runs';
+import { ingestViaWorkflow, startTraining } from '../cli/pipeline';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+export interface WorkerMemoryOptions {
+  /** @default 1_000_000 */
+  users?: number;
+  /** Reuse an already generated file of `users` rows. @default generate into a temp dir */
+  csv?: string;
+  /** Also run the training pipeline after the ingest. @default false */
+  train?: boolean;
+  /** PARAM_GRID of the training run (memory, not speed, is measured). @default '{"nEstimators":[50],"maxDepth":[10]}' */
+  grid?: string;
+  /** NODE_OPTIONS of the worker process. @default inherited */
+  nodeOptions?: string;
+  label?: string;
+}
+
+const status = (pid: number, key: 'VmHWM' | 'VmRSS'): number => {
+  const m = new RegExp(`${key}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Math.round(Number(m[1]) / 1024) : NaN;
+};
+/**
+ * The process that runs the worker: `bin/retail24.mjs worker` re-executes itself with a heap cap
+ * unless one is given, so the measured process is its child when it has one.
+ */
+export function workerPid(pid: number): number {
+  try {
+    const kids = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+    return kids.length > 0 ? Number(kids[0]) : pid;
+  } catch {
+    return pid;
+  }
+}
+
+/** Linux: writing 5 to clear_refs resets VmHWM to the current RSS (proc(5)). */
+const resetPeak = (pid: number) => writeFileSync(`/proc/${pid}/clear_refs`, '5');
+
+export async function runWorkerMemoryBench(opts: WorkerMemoryOptions = {}) {
+  const users = opts.users ?? 1_000_000;
+  const tmp = mkdtempSync(join(tmpdir(), 'retail24-bench-wmem-'));
+  let stack: LocalStack | null = null;
+  const load = { before: loadavg().map((x) => +x.toFixed(2)), after: [] as number[] };
+  try {
+    stack = await startLocalStack({ root: ROOT, dataDir: join(tmp, 'stack'), freePorts: true, env: { ...process.env, TEMPORAL_ADDRESS: '', MONGODB_URI: '' } });
+    const csv = opts.csv ?? join(tmp, 'users.csv');
+    if (!opts.csv || !existsSync(csv)) await generateToFiles({ users, seed: 42, out: csv });
+    const env: NodeJS.ProcessEnv = {
+      ...process.env, TEMPORAL_ADDRESS: stack.temporalAddress, TEMPORAL_NAMESPACE: stack.temporalNamespace, MONGODB_URI: stack.mongoUri,
+      MONGODB_DB: `bench_wmem_${randomBytes(3).toString('hex')}`, TASK_QUEUE: `wmem-${randomBytes(4).toString('hex')}`,
+      PARAM_GRID: opts.grid ?? '{"nEstimators":[50],"maxDepth":[10]}',
+      ...(opts.nodeOptions !== undefined ? { NODE_OPTIONS: opts.nodeOptions } : {}),
+    };
+    const config = loadConfig(env);
+    const store = await connectStore(config.MONGODB_URI!, config.MONGODB_DB);
+    const proc = spawn(process.execPath, [join(ROOT, 'bin', 'retail24.mjs'), 'worker'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    const exited = new Promise<void>((r) => proc.once('exit', () => r()));
+    await new Promise<void>((resolve, reject) => {
+      const on = (d: Buffer) => { out += d.toString(); if (out.includes('polling task queue')) resolve(); };
+      proc.stdout!.on('data', on);
+      proc.stderr!.on('data', on);
+      proc.once('exit', (c) => reject(new Error(`worker exited (${c}):\n${out.slice(-2000)}`)));
+    });
+    const pid = workerPid(proc.pid!);
+    const connection = await Connection.connect({ address: stack.temporalAddress });
+    const client = new Client({ connection, namespace: stack.temporalNamespace });
+    const phases: Record<string, { peak_mb: number; seconds: number }> = {};
+    const startup_peak_mb = status(pid, 'VmHWM');
+    await new Promise((r) => setTimeout(r, 2000));
+    const idle_rss_mb = status(pid, 'VmRSS');
+    let phase = 'ingest';
+    let phaseStart = performance.now();
+    const close = (next: string | null) => {
+      phases[phase] = { peak_mb: status(pid, 'VmHWM'), seconds: +((performance.now() - phaseStart) / 1000).toFixed(1) };
+      if (next) { phase = next; phaseStart = performance.now(); resetPeak(pid); }
+    };
+    try {
+      resetPeak(pid);
+      const ingest = await ingestViaWorkflow(client, store.db, config, csv);
+      close(null);
+      if (opts.train) {
+        const handle = await startTraining(client, config, 'manual', 'worker memory bench');
+        phase = 'starting';
+        phaseStart = performance.now();
+        resetPeak(pid);
+        let done = false;
+        const poll = (async () => {
+          while (!done) {
+            const s = (await getRun(store.db, handle.workflowId).catch(() => null))?.stage;
+            if (s && s !== phase) close(s);
+            await new Promise((r) => setTimeout(r, 100));
+          }
+        })();
+        await handle.result();
+        done = true;
+        await poll;
+        close(null);
+      }
+      load.after = loadavg().map((x) => +x.toFixed(2));
+      const result = {
+        users, label: opts.label ?? null, node_options: env.NODE_OPTIONS ?? '', rows_ingested: ingest.inserted + ingest.updated + ingest.unchanged,
+        startup_peak_mb, idle_rss_mb, phases, overall_peak_mb: Math.max(startup_peak_mb, ...Object.values(phases).map((p) => p.peak_mb)), load_avg: load,
+      };
+      const dir = join(ROOT, 'bench', 'results');
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, `ingest-worker-${users}-${new Date().toISOString().slice(0, 10)}${opts.label ? `-${opts.label}` : ''}.json`), `${JSON.stringify(result, null, 2)}\n`);
+      return result;
+    } finally {
+      proc.kill('SIGTERM');
+      await exited;
+      await connection.close();
+      await store.db.dropDatabase().catch(() => undefined);
+      await store.close();
+    }
+  } finally {
+    await stack?.stop();
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const argv = process.argv.slice(2);
+  const arg = (n: string) => { const i = argv.indexOf(n); return i >= 0 ? argv[i + 1] : undefined; };
+  const r = await runWorkerMemoryBench({
+    users: arg('--users') ? Number(arg('--users')) : undefined, csv: arg('--csv'), train: argv.includes('--train'),
+    grid: arg('--grid'), nodeOptions: arg('--node-options'), label: arg('--label'),
+  });
+  console.log(JSON.stringify(r, null, argv.includes('--json') ? 0 : 2));
+}
