@@ -7,6 +7,7 @@ import { featuresPerSplit, resolveForestOptions, type ForestOptions } from './fo
 import { growTrees, type FitHooks } from './forest-pool';
 import { assertBinaryLabels, assertFinite, assertMatrix, type Matrix } from './matrix';
 import { quantize } from './quantize';
+import { buildRankLayout, packForRows, predictRowPacked, predictRowRanked, type PackedNodes, type RankLayout } from './forest-row';
 
 export { DEFAULT_FOREST_OPTIONS, resolveForestOptions, type ForestOptions } from './forest-options';
 export type { FitHooks } from './forest-pool';
@@ -28,34 +29,6 @@ export interface FlatForest {
   importances: Float64Array;
 }
 
-/**
- * Node i at bytes [16 i, 16 i + 16): threshold (float64), then left child and walk feature (int32),
- * so one step of a walk reads one cache line. `quadDepth[q]` is the deepest of trees 4q .. 4q + 3.
- */
-interface PackedNodes {
-  th: Float64Array; // threshold of node i at th[2 i]
-  ix: Int32Array; // left child at ix[4 i + 2], walk feature at ix[4 i + 3] (same buffer as th)
-  quadDepth: Int32Array;
-}
-
-function packForRows(flat: FlatForest, walkFeature: Int32Array): PackedNodes {
-  const n = flat.threshold.length;
-  const buf = new ArrayBuffer(n * 16);
-  const th = new Float64Array(buf);
-  const ix = new Int32Array(buf);
-  for (let i = 0; i < n; i++) {
-    th[2 * i] = flat.threshold[i];
-    ix[4 * i + 2] = flat.left[i];
-    ix[4 * i + 3] = walkFeature[i];
-  }
-  const { depths } = flat;
-  const quadDepth = new Int32Array(depths.length >> 2);
-  for (let q = 0; q < quadDepth.length; q++) {
-    quadDepth[q] = Math.max(depths[4 * q], depths[4 * q + 1], depths[4 * q + 2], depths[4 * q + 3]);
-  }
-  return { th, ix, quadDepth };
-}
-
 /** A fitted forest. Build with `fitRandomForest` or `deserializeModel`. */
 export class RandomForest {
   readonly nFeatures: number;
@@ -64,7 +37,8 @@ export class RandomForest {
   readonly flat: FlatForest;
   /** feature per node with leaves mapped to 0, so a walk reads a valid column at a leaf */
   private readonly walkFeature: Int32Array;
-  /** single-row layout, built on the first predictProbaRow (models only used in batch never pay for it) */
+  /** single-row layouts, built on the first predictProbaRow (models only used in batch never pay for them) */
+  private ranked: RankLayout | null | undefined;
   private packed: PackedNodes | undefined;
 
   constructor(options: ForestOptions, nFeatures: number, flat: FlatForest) {
@@ -130,40 +104,20 @@ export class RandomForest {
 
   /**
    * P(class 1) for one row; bit-identical to predictProba on the same row (trees summed in order).
-   * A single row has no other rows to overlap with, so four trees are walked together instead,
-   * on a node-interleaved copy of the arrays (one cache line per step instead of three).
+   * Uses the compact rank layout of forest-row.ts; forests too large for it fall back to walking
+   * four trees at a time on a node-interleaved copy of the flat arrays.
    */
   predictProbaRow(row: ArrayLike<number>): number {
     if (row.length !== this.nFeatures) throw new RangeError(`row has ${row.length} values, the model expects ${this.nFeatures}`);
-    const { value: V, roots, depths } = this.flat;
-    const { th, ix, quadDepth } = (this.packed ??= packForRows(this.flat, this.walkFeature));
-    const nt = roots.length;
-    const nq = nt & ~3;
-    let sum = 0;
-    let t = 0;
-    for (; t < nq; t += 4) {
-      let a = roots[t];
-      let b = roots[t + 1];
-      let c = roots[t + 2];
-      let d = roots[t + 3];
-      // the deepest of the four: shallower trees sit on their self-looping leaf for the extra steps
-      for (let step = quadDepth[t >> 2]; step > 0; step--) {
-        a = ix[4 * a + 2] + +(row[ix[4 * a + 3]] > th[2 * a]);
-        b = ix[4 * b + 2] + +(row[ix[4 * b + 3]] > th[2 * b]);
-        c = ix[4 * c + 2] + +(row[ix[4 * c + 3]] > th[2 * c]);
-        d = ix[4 * d + 2] + +(row[ix[4 * d + 3]] > th[2 * d]);
-      }
-      sum += V[a];
-      sum += V[b];
-      sum += V[c];
-      sum += V[d];
-    }
-    for (; t < nt; t++) {
-      let a = roots[t];
-      for (let step = depths[t]; step > 0; step--) a = ix[4 * a + 2] + +(row[ix[4 * a + 3]] > th[2 * a]);
-      sum += V[a];
-    }
-    return sum / nt;
+    if (this.ranked === undefined) this.ranked = buildRankLayout(this.flat, this.nFeatures);
+    if (this.ranked !== null) return predictRowRanked(this.ranked, row);
+    return predictRowPacked((this.packed ??= packForRows(this.flat, this.walkFeature)), this.flat, row);
+  }
+
+  /** For tests: which single-row layout this forest uses. */
+  get rowLayout(): 'ranked' | 'interleaved' {
+    if (this.ranked === undefined) this.ranked = buildRankLayout(this.flat, this.nFeatures);
+    return this.ranked !== null ? 'ranked' : 'interleaved';
   }
 
   /** Impurity-based importances, mean of per-tree normalised importances, summing to 1 (all 0 if every tree is a single leaf). */

@@ -1,10 +1,11 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { makeSyntheticData, type SyntheticData } from '../../../bench/synthetic';
 import { fitRandomForest, type RandomForest } from '../../../ml/forest';
+import { packForRows, predictRowPacked } from '../../../ml/forest-row';
 
 // predictProbaRow walks trees four at a time on its own node layout; predictProba walks rows four
 // at a time on the flat arrays. Both must sum the same leaves in the same tree order.
-describe('predictProbaRow on its interleaved layout', () => {
+describe('predictProbaRow on its single-row layouts', () => {
   let data: SyntheticData;
   let forests: RandomForest[];
 
@@ -33,6 +34,41 @@ describe('predictProbaRow on its interleaved layout', () => {
       for (let r = 0; r < rows; r++) if (forest.predictProbaRow(X.subarray(r * cols, (r + 1) * cols)) !== batch[r]) mismatches++;
       expect(mismatches).toBe(0);
     }
+  });
+
+  it('when every row is scored on the interleaved fallback layout, then it equals the batch prediction bit for bit', () => {
+    const { data: X, rows, cols } = data.X;
+    for (const forest of forests) {
+      const packed = packForRows(forest.flat, forest.flat.feature.map((f) => (f < 0 ? 0 : f)));
+      const batch = forest.predictProba(data.X);
+      let mismatches = 0;
+      for (let r = 0; r < rows; r++) if (predictRowPacked(packed, forest.flat, X.subarray(r * cols, (r + 1) * cols)) !== batch[r]) mismatches++;
+      expect(mismatches).toBe(0);
+    }
+  });
+
+  it('when a value equals a split threshold or is one ulp either side, then ranks branch as the doubles do', () => {
+    // the rank argument is exact only if ties go the way of `x > threshold`; random rows almost
+    // never hit a threshold exactly, so these rows are made to
+    const forest = forests[0]!;
+    const { feature, threshold } = forest.flat;
+    const cols = data.X.cols;
+    const rows: number[] = [];
+    for (let i = 0; i < feature.length && rows.length < 600 * cols; i++) {
+      if (feature[i]! < 0) continue;
+      const t = threshold[i]!;
+      for (const v of [t, t + Math.abs(t) * Number.EPSILON || Number.MIN_VALUE, t - Math.abs(t) * Number.EPSILON || -Number.MIN_VALUE]) {
+        const base = Array.from(data.X.data.subarray((i % 100) * cols, (i % 100 + 1) * cols));
+        base[feature[i]!] = v;
+        rows.push(...base);
+      }
+    }
+    const X = { data: Float64Array.from(rows), rows: rows.length / cols, cols };
+    const batch = forest.predictProba(X);
+    let mismatches = 0;
+    for (let r = 0; r < X.rows; r++) if (forest.predictProbaRow(X.data.subarray(r * cols, (r + 1) * cols)) !== batch[r]) mismatches++;
+    expect(forest.rowLayout).toBe('ranked');
+    expect(mismatches).toBe(0);
   });
 
   it('when the row is a plain array, then the result is the same as for a typed array', () => {
