@@ -74,7 +74,8 @@ export async function upCommand(argv: string[]): Promise<number> {
     const ingest = await ingestViaWorkflow(client, db, config, sample);
     say(`ingest: ${ingest.read} rows read, ${ingest.inserted} inserted, ${ingest.updated} updated, ${ingest.rejected} rejected${ingest.alreadyIngested ? ' (already ingested)' : ''}`);
     const hasProduction = (await getAlias(db, config.MODEL_NAME, PRODUCTION_ALIAS)) !== null;
-    if (!hasProduction || ingest.inserted + ingest.updated > 0) {
+    const newData = !ingest.alreadyIngested && ingest.inserted + ingest.updated > 0;
+    if (!hasProduction || newData) {
       const handle = await startTraining(client, config, TRIGGERS.up, hasProduction ? 'new data from the bundled sample' : 'first model from the bundled sample');
       say(`training pipeline ${handle.workflowId} started${stack.temporalUiUrl ? ` (${stack.temporalUiUrl}/namespaces/${config.TEMPORAL_NAMESPACE}/workflows/${handle.workflowId})` : ''}`);
       const ticker = setInterval(async () => {
