@@ -12,15 +12,32 @@ export interface PredictionDoc {
   at: Date;
 }
 
+/** What the request path keeps per prediction: numbers, no Date objects (they are made at flush). */
+interface Pending {
+  userId: string;
+  firstOpen: number | undefined;
+  modelName: string;
+  version: number;
+  probability: number;
+  decision: boolean;
+  at: number;
+}
+
+const toDoc = (p: Pending): PredictionDoc => ({
+  userId: p.userId, firstOpen: p.firstOpen === undefined ? null : new Date(p.firstOpen), modelName: p.modelName,
+  version: p.version, probability: p.probability, decision: p.decision, at: new Date(p.at),
+});
+
 /**
  * Buffers prediction records and writes them in batches off the response path. Bounded: if
  * MongoDB is slow, the oldest unsent records are dropped and counted rather than growing memory
  * without limit (the log feeds monitoring, not billing).
  */
 export class PredictionLog {
-  private buf: PredictionDoc[] = [];
+  private buf: Pending[] = [];
   private timer: ReturnType<typeof setInterval> | null = null;
   private flushing: Promise<void> | null = null;
+  private flushQueued = false;
   dropped = 0;
   written = 0;
 
@@ -30,20 +47,37 @@ export class PredictionLog {
   ) {}
 
   record(model: { name: string; version: number }, preds: { user_id: string; probability: number; decision: boolean; firstOpen?: number }[]): void {
-    const at = new Date();
-    for (const p of preds) this.buf.push({ userId: p.user_id, firstOpen: p.firstOpen === undefined ? null : new Date(p.firstOpen), modelName: model.name, version: model.version, probability: p.probability, decision: p.decision, at });
+    const at = Date.now();
+    for (const p of preds) this.push({ userId: p.user_id, firstOpen: p.firstOpen, modelName: model.name, version: model.version, probability: p.probability, decision: p.decision, at });
+  }
+
+  /** One prediction without the array and object wrappers of `record` (the single-user hot path). */
+  recordOne(modelName: string, version: number, userId: string, probability: number, decision: boolean, firstOpen: number | undefined): void {
+    this.push({ userId, firstOpen, modelName, version, probability, decision, at: Date.now() });
+  }
+
+  private push(p: Pending): void {
+    this.buf.push(p);
     const max = this.opts.maxBuffered ?? 100_000;
     if (this.buf.length > max) {
       this.dropped += this.buf.length - max;
       this.buf.splice(0, this.buf.length - max);
     }
-    if (this.buf.length >= (this.opts.batch ?? 1000)) void this.flush();
+    // a full batch is written after the current response went out (setImmediate runs after the
+    // socket write), so the request that fills the batch does not pay for serialising it
+    if (this.buf.length >= (this.opts.batch ?? 1000) && !this.flushQueued) {
+      this.flushQueued = true;
+      setImmediate(() => {
+        this.flushQueued = false;
+        void this.flush();
+      });
+    }
   }
 
   flush(): Promise<void> {
     this.flushing ??= (async () => {
       while (this.buf.length > 0) {
-        const batch = this.buf.splice(0, this.opts.batch ?? 1000);
+        const batch = this.buf.splice(0, this.opts.batch ?? 1000).map(toDoc);
         try {
           await this.db.collection<PredictionDoc>(COLLECTIONS.predictions).insertMany(batch, { ordered: false });
           this.written += batch.length;
