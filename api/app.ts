@@ -43,12 +43,14 @@ export function createApp(deps: AppDeps): Express {
   app.use(full.metrics!.middleware());
   app.use(express.json({ limit: JSON_LIMIT, strict: true }));
   app.use(express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 50 }));
+  // the hot route first: no route before it could match POST /v1/predict, so only the routers it
+  // no longer walks through change
+  app.use(predictRouter(full));
   app.get('/openapi.json', (_req, res) => {
     res.json(openApiDocument(full.config));
   });
   app.use(healthRouter(full));
   app.use(batchRouter(full));
-  app.use(predictRouter(full));
   app.use(modelsRouter(full));
   app.use(feedbackRouter(full));
   app.use(pagesRouter(full));

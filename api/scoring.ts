@@ -10,6 +10,8 @@ interface ServingShape {
   allowed: Set<string>;
   allowedList: string;
   buf: Float64Array;
+  /** `model` of every response, built once (JSON.stringify only reads it). */
+  modelInfo: Readonly<{ name: string; version: number; threshold: number }>;
 }
 
 // Per loaded model, built once: the request path must not rebuild sets or mappings per user.
@@ -25,6 +27,7 @@ export function servingShape(m: LoadedModel): ServingShape {
       allowed,
       allowedList: [...allowed].join(', '),
       buf: new Float64Array(m.spec.names.length),
+      modelInfo: Object.freeze({ name: m.modelName, version: m.version, threshold: m.threshold }),
     };
     shapes.set(m, s);
   }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Router } from 'express';
 import { HttpError } from '../errors';
 import { requireJson } from '../validation';
-import { scoreOne } from '../scoring';
+import { scoreOne, servingShape } from '../scoring';
 import type { LoadedModel } from '../../store/model-loader';
 import type { AppDeps } from '../app';
 
@@ -20,7 +20,7 @@ export function predictRouter(deps: AppDeps): Router {
     const m = currentModel(deps);
     if (req.body === undefined) throw new HttpError(400, 'invalid-body', 'send a JSON body with Content-Type: application/json');
     const requestId = randomUUID();
-    const model = { name: m.modelName, version: m.version, threshold: m.threshold };
+    const model = servingShape(m).modelInfo;
     if (Array.isArray(req.body)) {
       if (req.body.length === 0) throw new HttpError(400, 'invalid-body', 'body array is empty');
       if (req.body.length > deps.config.PREDICT_MAX_BATCH) throw new HttpError(413, 'too-many-users', `body has ${req.body.length} users; the limit is ${deps.config.PREDICT_MAX_BATCH}`);
@@ -30,10 +30,10 @@ export function predictRouter(deps: AppDeps): Router {
       res.json({ requestId, model, predictions: scored.map(({ firstOpen: _f, ...p }) => p) });
       return;
     }
-    const { firstOpen, ...prediction } = scoreOne(m, req.body, '');
-    deps.predictionLog?.record(model, [{ ...prediction, firstOpen }]);
+    const p = scoreOne(m, req.body, '');
+    deps.predictionLog?.recordOne(m.modelName, m.version, p.user_id, p.probability, p.decision, p.firstOpen);
     deps.metrics?.countPredictions(m.modelName, m.version, 1);
-    res.json({ requestId, model, ...prediction });
+    res.json({ requestId, model, user_id: p.user_id, probability: p.probability, decision: p.decision });
   });
   return r;
 }
