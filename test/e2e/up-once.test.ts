@@ -37,6 +37,7 @@ describe('retail24 up --once, then the API', () => {
   let env: NodeJS.ProcessEnv;
   let dataDir: string;
   let result: { code: number | null; stdout: string; stderr: string };
+  let again: { code: number | null; stdout: string; stderr: string };
   let api: RunningApi;
 
   beforeAll(async () => {
@@ -49,6 +50,7 @@ describe('retail24 up --once, then the API', () => {
       DATA_DIR: dataDir,
     });
     result = await run(['up', '--once', '--json'], env);
+    again = await run(['up', '--once', '--json'], env);
     api = await startApi(loadConfig({ ...env, PORT: '0' }), { log: () => undefined });
   }, 400_000);
 
@@ -66,6 +68,15 @@ describe('retail24 up --once, then the API', () => {
     expect(report.runs[0]?.status).toBe('completed');
     expect(report.monitor.state).not.toBe('not-running');
     expect(result.stderr).toMatch(/API token: {3}\S{16,}/);
+  });
+
+  it('when up runs again on the same data, then it finds the model and does not retrain', () => {
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toContain('no retrain');
+    const lines = again.stdout.trim().split('\n');
+    const report = JSON.parse(lines[lines.length - 1]!) as StatusReport;
+    expect(report.production?.version).toBe(1);
+    expect(report.runs).toHaveLength(1);
   });
 
   it('when /v1/predict is called, then the production model answers with a probability and decision', async () => {
