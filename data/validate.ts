@@ -56,6 +56,12 @@ function toScreens(v: unknown): string[] | null {
   return screens;
 }
 
+// module-level, not a closure in validateRawUser: tsx (esbuild keepNames) would re-name a local
+// function with defineProperty on every call of this hot function
+function addError(errors: FieldError[], field: string, rule: RejectReason, value: unknown, message: string): void {
+  errors.push({ field, rule, value, message });
+}
+
 /**
  * Validates one raw user. Rules: `user_id` non-empty (see record.ts for the id rule); `first_open`
  * a timestamp (ISO 8601 / SQL style, mapping zone) or epoch ms; `screen_list` present (may be
@@ -66,40 +72,37 @@ function toScreens(v: unknown): string[] | null {
  */
 export function validateRawUser(fields: Record<string, unknown>, mapping?: Mapping): ValidationResult {
   const errors: FieldError[] = [];
-  const fail = (field: string, rule: RejectReason, value: unknown, message: string) => {
-    errors.push({ field, rule, value, message });
-  };
 
   const rawId = fields.user_id;
   const userId = toUserId(rawId);
   if (userId === null) {
-    if (isBlank(rawId)) fail('user_id', REJECT_REASONS.missingValue, rawId, 'user_id is empty');
-    else fail('user_id', REJECT_REASONS.badUserId, rawId,
+    if (isBlank(rawId)) addError(errors, 'user_id', REJECT_REASONS.missingValue, rawId, 'user_id is empty');
+    else addError(errors, 'user_id', REJECT_REASONS.badUserId, rawId,
       `user_id must be a non-empty string of at most ${MAX_USER_ID_LENGTH} chars or a non-negative integer`);
   }
 
   const rawOpen = fields.first_open;
   const firstOpen = isBlank(rawOpen) ? null : toTimestamp(rawOpen, mapping);
-  if (isBlank(rawOpen)) fail('first_open', REJECT_REASONS.missingValue, rawOpen, 'first_open is empty');
-  else if (firstOpen === null) fail('first_open', REJECT_REASONS.badTimestamp, rawOpen, 'not an ISO 8601 or YYYY-MM-DD HH:MM:SS timestamp');
+  if (isBlank(rawOpen)) addError(errors, 'first_open', REJECT_REASONS.missingValue, rawOpen, 'first_open is empty');
+  else if (firstOpen === null) addError(errors, 'first_open', REJECT_REASONS.badTimestamp, rawOpen, 'not an ISO 8601 or YYYY-MM-DD HH:MM:SS timestamp');
 
   const rawScreens = fields.screen_list;
   const screens = toScreens(rawScreens);
-  if (rawScreens === undefined) fail('screen_list', REJECT_REASONS.missingValue, rawScreens, 'screen_list is missing');
-  else if (screens === null) fail('screen_list', REJECT_REASONS.badScreenList, rawScreens, 'screen_list must be a string or an array of strings');
+  if (rawScreens === undefined) addError(errors, 'screen_list', REJECT_REASONS.missingValue, rawScreens, 'screen_list is missing');
+  else if (screens === null) addError(errors, 'screen_list', REJECT_REASONS.badScreenList, rawScreens, 'screen_list must be a string or an array of strings');
 
   let age: number | null = null;
   if (!isBlank(fields.age)) {
     age = toNumber(fields.age, true);
-    if (age === null) fail('age', REJECT_REASONS.badNumber, fields.age, 'age must be an integer');
-    else if (age < AGE_RANGE.min || age > AGE_RANGE.max) fail('age', REJECT_REASONS.ageOutOfRange, fields.age, 'age must be within 0-120');
+    if (age === null) addError(errors, 'age', REJECT_REASONS.badNumber, fields.age, 'age must be an integer');
+    else if (age < AGE_RANGE.min || age > AGE_RANGE.max) addError(errors, 'age', REJECT_REASONS.ageOutOfRange, fields.age, 'age must be within 0-120');
   }
 
   let numscreens = screens?.length ?? 0;
   if (!isBlank(fields.numscreens)) {
     const n = toNumber(fields.numscreens, true);
-    if (n === null) fail('numscreens', REJECT_REASONS.badNumber, fields.numscreens, 'numscreens must be an integer');
-    else if (n < 0) fail('numscreens', REJECT_REASONS.negativeCount, fields.numscreens, 'numscreens must not be negative');
+    if (n === null) addError(errors, 'numscreens', REJECT_REASONS.badNumber, fields.numscreens, 'numscreens must be an integer');
+    else if (n < 0) addError(errors, 'numscreens', REJECT_REASONS.negativeCount, fields.numscreens, 'numscreens must not be negative');
     else numscreens = n;
   }
 
@@ -107,19 +110,19 @@ export function validateRawUser(fields: Record<string, unknown>, mapping?: Mappi
   let purchaseDate: number | null = null;
   if (!isBlank(fields.purchase_date)) {
     purchaseDate = toTimestamp(fields.purchase_date, mapping);
-    if (purchaseDate === null) fail('purchase_date', REJECT_REASONS.badTimestamp, fields.purchase_date, 'not an ISO 8601 or YYYY-MM-DD HH:MM:SS timestamp');
+    if (purchaseDate === null) addError(errors, 'purchase_date', REJECT_REASONS.badTimestamp, fields.purchase_date, 'not an ISO 8601 or YYYY-MM-DD HH:MM:SS timestamp');
     else if (firstOpen !== null && purchaseDate < firstOpen) {
-      fail('purchase_date', REJECT_REASONS.purchaseBeforeOpen, fields.purchase_date, 'purchase_date is before first_open');
+      addError(errors, 'purchase_date', REJECT_REASONS.purchaseBeforeOpen, fields.purchase_date, 'purchase_date is before first_open');
     }
   }
 
   const extra: Record<string, number> = {};
   for (const [name, kind] of Object.entries(mapping?.features ?? {})) {
     const raw = fields[name];
-    if (isBlank(raw)) { fail(name, REJECT_REASONS.missingValue, raw, `${name} is empty`); continue; }
+    if (isBlank(raw)) { addError(errors, name, REJECT_REASONS.missingValue, raw, `${name} is empty`); continue; }
     const n = toNumber(raw, kind === 'binary');
     if (n === null || (kind === 'binary' && n !== 0 && n !== 1)) {
-      fail(name, REJECT_REASONS.badNumber, raw, kind === 'binary' ? `${name} must be 0 or 1` : `${name} must be a finite number`);
+      addError(errors, name, REJECT_REASONS.badNumber, raw, kind === 'binary' ? `${name} must be 0 or 1` : `${name} must be a finite number`);
     } else extra[name] = n;
   }
 
