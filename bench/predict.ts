@@ -5,7 +5,7 @@
  * same size. Writes bench/results/predict-<date>.json.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -29,6 +29,27 @@ export interface ServiceResult {
   batch1000_ms: number;
   /** requests that were not 2xx or errored, over all phases */
   failed: number;
+  /**
+   * CPU time (user + system) the server process and its children spent per request during the
+   * peak phase, in µs: unlike rps it hardly depends on what else the shared machine runs.
+   */
+  cpu_us_per_req: number | null;
+}
+
+/** utime + stime in µs of `pid` and its children (cluster workers), from /proc; null elsewhere. */
+function processTreeCpuUs(pid: number): number | null {
+  try {
+    const tick = 1e6 / 100; // USER_HZ is 100 on Linux
+    const one = (p: number): number => {
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return (Number(f[11]) + Number(f[12])) * tick; // fields 14 and 15: utime, stime
+    };
+    const kids = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    return kids.reduce((s, k) => s + one(k), one(pid));
+  } catch {
+    return null;
+  }
 }
 
 async function freePort(): Promise<number> {
@@ -65,17 +86,21 @@ async function stopServer(child: ChildProcess): Promise<void> {
 
 async function cannon(url: string, body: string, opts: { connections: number; duration: number; overallRate?: number }) {
   const r = await autocannon({ url: `${url}/v1/predict`, method: 'POST', headers: { 'content-type': 'application/json' }, body, ...opts });
-  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, failed: r.non2xx + r.errors + r.timeouts };
+  return { rps: r.requests.average, total: r.requests.total, p50: r.latency.p50, p99: r.latency.p99, failed: r.non2xx + r.errors + r.timeouts };
 }
 
 /** Peak throughput, then latency at a steady 1,000 req/s, then the batch of 1,000 users (median). */
-async function measure(url: string, single: string, batch: string, quick: boolean): Promise<ServiceResult> {
+async function measure(url: string, single: string, batch: string, quick: boolean, pid: number): Promise<ServiceResult> {
   const dur = quick ? 4 : 10;
   await cannon(url, single, { connections: 8, duration: 2 }); // warm-up: JIT, connections, caches
+  const cpu0 = processTreeCpuUs(pid);
   const peak = await cannon(url, single, { connections: 32, duration: dur });
+  const cpu1 = processTreeCpuUs(pid);
   const steady = await cannon(url, single, { connections: 16, duration: dur, overallRate: 1000 });
   const times: number[] = [];
   let failed = peak.failed + steady.failed;
+  // the batch path has not run yet: its first calls compile it, so they are warm-up, not samples
+  for (let i = 0; i < 3; i++) await (await fetch(`${url}/v1/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: batch })).arrayBuffer();
   for (let i = 0; i < (quick ? 5 : 15); i++) {
     const t0 = performance.now();
     const res = await fetch(`${url}/v1/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: batch });
@@ -85,7 +110,8 @@ async function measure(url: string, single: string, batch: string, quick: boolea
   }
   times.sort((a, b) => a - b);
   const r2 = (x: number) => Math.round(x * 100) / 100;
-  return { peak_rps: Math.round(peak.rps), p50_ms: r2(steady.p50), p99_ms: r2(steady.p99), batch1000_ms: r2(times[Math.floor(times.length / 2)]!), failed };
+  const cpuPerReq = cpu0 !== null && cpu1 !== null && peak.total > 0 ? Math.round((cpu1 - cpu0) / peak.total) : null;
+  return { peak_rps: Math.round(peak.rps), p50_ms: r2(steady.p50), p99_ms: r2(steady.p99), batch1000_ms: r2(times[Math.floor(times.length / 2)]!), failed, cpu_us_per_req: cpuPerReq };
 }
 
 function ensurePythonVenv(): string | null {
@@ -100,6 +126,7 @@ function ensurePythonVenv(): string | null {
 
 /** Runs the whole comparison; `quick` shortens every phase (CI smoke, not for quoting). */
 export async function runPredictBench({ quick = false }: { quick?: boolean } = {}) {
+  const loadBefore = os.loadavg();
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'retail24-bench-predict-'));
   const stack = await startLocalStack({ root, dataDir, freePorts: true, env: { ...process.env, TEMPORAL_ADDRESS: '', MONGODB_URI: '' } });
   const children: ChildProcess[] = [];
@@ -119,14 +146,14 @@ export async function runPredictBench({ quick = false }: { quick?: boolean } = {
       const env = { ...process.env, MONGODB_URI: stack.mongoUri, MONGODB_DB: dbName, PORT: String(port), HOST: '127.0.0.1', API_PROCESSES: String(processes), MODEL_NAME: MODEL, TEMPORAL_ADDRESS: stack.temporalAddress };
       const child = await spawnServer(process.execPath, ['--import', 'tsx', 'bench/predict-server.ts'], env);
       children.push(child);
-      results[processes === 1 ? 'retail24' : 'retail24_2proc'] = await measure(`http://127.0.0.1:${port}`, single, batch, quick);
+      results[processes === 1 ? 'retail24' : 'retail24_2proc'] = await measure(`http://127.0.0.1:${port}`, single, batch, quick, child.pid!);
       await stopServer(child);
     }
 
     const cport = await freePort();
     const constant = await spawnServer(process.execPath, ['--import', 'tsx', 'bench/predict_express_constant.ts'], { ...process.env, PORT: String(cport) });
     children.push(constant);
-    results.express_constant = await measure(`http://127.0.0.1:${cport}`, single, batch, quick);
+    results.express_constant = await measure(`http://127.0.0.1:${cport}`, single, batch, quick, constant.pid!);
     await stopServer(constant);
 
     const py = ensurePythonVenv();
@@ -141,7 +168,7 @@ export async function runPredictBench({ quick = false }: { quick?: boolean } = {
       const pport = await freePort();
       const fast = await spawnServer(py, ['bench/predict_fastapi.py', trainFile, String(pport)], process.env);
       children.push(fast);
-      results.fastapi_sklearn = await measure(`http://127.0.0.1:${pport}`, single, batch, quick);
+      results.fastapi_sklearn = await measure(`http://127.0.0.1:${pport}`, single, batch, quick, fast.pid!);
       await stopServer(fast);
     }
     await store.db.dropDatabase().catch(() => undefined);
@@ -157,11 +184,13 @@ export async function runPredictBench({ quick = false }: { quick?: boolean } = {
         peak_at_least_5000_rps: r.peak_rps >= 5000,
         share_of_constant: Math.round((r.peak_rps / c.peak_rps) * 1000) / 1000,
         share_of_constant_at_least_0_7: r.peak_rps >= 0.7 * c.peak_rps,
+        cpu_share_of_constant: r.cpu_us_per_req && c.cpu_us_per_req ? Math.round((c.cpu_us_per_req / r.cpu_us_per_req) * 1000) / 1000 : null,
         times_fastapi: 'peak_rps' in f ? Math.round((r.peak_rps / f.peak_rps) * 10) / 10 : null,
         times_fastapi_at_least_10: 'peak_rps' in f ? r.peak_rps >= 10 * f.peak_rps : null,
       },
       meta: {
         quick, trees: TREES, maxDepth: DEPTH, features: ds.doc.cols, cpus: os.cpus().length, node: process.version,
+        loadavg_before: loadBefore.map((x) => Math.round(x * 100) / 100), loadavg_after: os.loadavg().map((x) => Math.round(x * 100) / 100),
         note: 'autocannon runs on the same machine as the servers and shares its cores; single-user body is one sample user',
         at: new Date().toISOString(),
       },
