@@ -3,7 +3,6 @@
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { register } from 'tsx/esm/api';
 
 /**
  * Heap cap of the `worker` command. Uncapped, V8 lets an ingest's garbage grow the worker past
@@ -30,6 +29,8 @@ if (process.argv[2] === 'worker' && !HEAP_FLAG.test(`${process.execArgv.join(' '
     process.channel.unref();
     process.once('disconnect', () => process.exit(1));
   }
+  // Imported here, not at the top, so the re-executing parent stays a bare Node process.
+  const { register } = await import('tsx/esm/api');
   register();
   const { main } = await import('../cli/main.ts');
   process.exitCode = await main(process.argv.slice(2));
