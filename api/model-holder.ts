@@ -2,6 +2,7 @@ import type { Db } from 'mongodb';
 import { getAlias } from '../store/registry';
 import { loadVersion, type LoadedModel } from '../store/model-loader';
 import { PRODUCTION_ALIAS } from '../common/constants';
+import { servingShape } from './scoring';
 
 /**
  * Follows the `production` alias in MongoDB: polls it, loads a new version off the request path
@@ -41,6 +42,10 @@ export class ModelHolder {
       if (this.loaded?.version === alias.version) return;
       const next = await loadVersion(this.db, this.modelName, alias.version);
       if (!next) throw new Error(`alias ${PRODUCTION_ALIAS} points at missing version ${alias.version}`);
+      // Warm up before the swap: the serving shape and the forest's single-row layout are built on
+      // first use, and that cost (tens of ms) must not land on the first request after a swap.
+      servingShape(next);
+      next.model.predictProbaRow(new Float64Array(next.spec.names.length));
       const prev = this.loaded?.version;
       this.loaded = next;
       this.loadCount++;
