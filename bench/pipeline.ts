@@ -176,7 +176,7 @@ export async function runPipelineBench(opts: PipelineBenchOptions = {}): Promise
     const date = new Date().toISOString();
     const out = join(ROOT, 'bench', 'results');
     mkdirSync(out, { recursive: true });
-    const cfg = loadConfig({});
+    const cfg = loadConfig(process.env); // the grid the measured runs used (measure() reads the same environment)
     writeFileSync(join(out, `pipeline-${date.slice(0, 10)}${opts.quick ? '-quick' : ''}.json`), `${JSON.stringify({
       bench: 'pipeline', date, node: process.version, cpu: cpus()[0]?.model, cores: cpus().length,
       param_grid: cfg.PARAM_GRID, cv_folds: cfg.CV_FOLDS, grid_concurrency: cfg.GRID_CONCURRENCY, worker_env: opts.workerEnv ?? {}, ...result,
