@@ -32,7 +32,7 @@ export function batchIdOf(uploadId: string, mappingHash: string | null): string 
 }
 
 function rowsOf(db: Db, req: IngestRequest, mapping: Mapping | undefined, startLine?: number): AsyncGenerator<ParsedRow> {
-  return readUserLogs(openBlobStream(db, BUCKETS.uploads, req.uploadId), { fileName: req.fileName, mapping, startLine });
+  return readUserLogs(openBlobStream(db, BUCKETS.uploads, req.uploadId), { fileName: req.fileName, mapping, startLine, trackDuplicates: startLine === undefined });
 }
 
 /** Pass 1: validate every row, record rejects and superseded duplicates; writes no user. */

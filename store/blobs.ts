@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { GridFSBucket, type Db } from 'mongodb';
-import type { Readable } from 'node:stream';
+import { GridFSBucket, type Binary, type Db } from 'mongodb';
+import { Readable } from 'node:stream';
 
 /** Thrown when a blob's bytes do not match the checksum it was stored under. */
 export class ChecksumMismatchError extends Error {
@@ -48,7 +48,7 @@ export async function getBlob(db: Db, bucket: string, id: string, expectedSha?: 
   const files = await b.find({ _id: id as never }).limit(1).toArray();
   if (files.length === 0) throw new BlobNotFoundError(bucket, id);
   const chunks: Buffer[] = [];
-  for await (const c of b.openDownloadStream(id as never)) chunks.push(c as Buffer);
+  for await (const c of chunksOf(db, bucket, id)) chunks.push(c);
   const buf = Buffer.concat(chunks);
   const expected = expectedSha ?? (files[0]!.metadata?.sha256 as string | undefined);
   const actual = sha256(buf);
@@ -61,6 +61,31 @@ export async function blobExists(db: Db, bucket: string, id: string): Promise<bo
   return (await b.find({ _id: id as never }).limit(1).toArray()).length > 0;
 }
 
+/**
+ * Chunks per reply. FerretDB 1.24 ignores MongoDB's 16 MB reply cap: the driver's GridFS download
+ * (no batch size) got every remaining chunk of a 172 MB upload in one 143 MB getMore, which the
+ * worker then held twice (reply + documents). 16 chunks = 4 MB per reply.
+ */
+const CHUNK_BATCH = 16;
+
+async function* chunksOf(db: Db, bucket: string, id: string): AsyncGenerator<Buffer> {
+  const file = await db.collection(`${bucket}.files`).findOne({ _id: id as never });
+  if (!file) throw new BlobNotFoundError(bucket, id);
+  let n = 0;
+  let bytes = 0;
+  const cursor = db.collection(`${bucket}.chunks`).find({ files_id: id as never }, { batchSize: CHUNK_BATCH }).sort({ n: 1 });
+  for await (const c of cursor) {
+    if (c.n !== n) throw new Error(`blob ${id} in ${bucket}: chunk ${n} missing (next is ${c.n})`);
+    n++;
+    const bin = c.data as Binary;
+    const data = Buffer.from(bin.buffer.buffer, bin.buffer.byteOffset, bin.position);
+    bytes += data.length;
+    yield data;
+  }
+  if (bytes !== file.length) throw new Error(`blob ${id} in ${bucket}: read ${bytes} bytes, ${file.length} recorded`);
+}
+
+/** Streams a blob's bytes in chunk order, a few chunks in memory at a time. */
 export function openBlobStream(db: Db, bucket: string, id: string): Readable {
-  return new GridFSBucket(db, { bucketName: bucket }).openDownloadStream(id as never);
+  return Readable.from(chunksOf(db, bucket, id), { objectMode: false });
 }
