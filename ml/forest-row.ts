@@ -10,15 +10,10 @@
  * row, and the leaves (summed in tree order) are the same as the batch walk's.
  */
 
-/** The flat arrays this layout is built from (FlatForest in forest.ts). */
-export interface FlatNodes {
-  feature: Int32Array;
-  threshold: Float64Array;
-  left: Int32Array;
-  value: Float64Array;
-  roots: Int32Array;
-  depths: Int32Array;
-}
+import type { FlatForest } from './forest';
+
+/** The flat arrays this layout is built from: a FlatForest without its importances. */
+export type FlatNodes = Omit<FlatForest, 'importances'>;
 
 export interface RankLayout {
   /** per node: child-pair offset within its tree | feature << featShift | rank << rankShift */
