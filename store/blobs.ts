@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { GridFSBucket, type Binary, type Db } from 'mongodb';
+import { GridFSBucket, type Binary, type Db, type Document } from 'mongodb';
 import { Readable } from 'node:stream';
 
 /** Thrown when a blob's bytes do not match the checksum it was stored under. */
@@ -44,21 +44,14 @@ export async function putBlob(db: Db, bucket: string, id: string, data: Uint8Arr
 
 /** Reads a whole blob, verifying the sha256 recorded at write time (or the one given). */
 export async function getBlob(db: Db, bucket: string, id: string, expectedSha?: string): Promise<Buffer> {
-  const b = new GridFSBucket(db, { bucketName: bucket });
-  const files = await b.find({ _id: id as never }).limit(1).toArray();
-  if (files.length === 0) throw new BlobNotFoundError(bucket, id);
+  const file = await fileDoc(db, bucket, id);
   const chunks: Buffer[] = [];
-  for await (const c of chunksOf(db, bucket, id)) chunks.push(c);
+  for await (const c of chunksOf(db, bucket, id, file)) chunks.push(c);
   const buf = Buffer.concat(chunks);
-  const expected = expectedSha ?? (files[0]!.metadata?.sha256 as string | undefined);
+  const expected = expectedSha ?? (file.metadata?.sha256 as string | undefined);
   const actual = sha256(buf);
   if (expected && expected !== actual) throw new ChecksumMismatchError(id, expected, actual);
   return buf;
-}
-
-export async function blobExists(db: Db, bucket: string, id: string): Promise<boolean> {
-  const b = new GridFSBucket(db, { bucketName: bucket });
-  return (await b.find({ _id: id as never }).limit(1).toArray()).length > 0;
 }
 
 /**
@@ -68,9 +61,15 @@ export async function blobExists(db: Db, bucket: string, id: string): Promise<bo
  */
 const CHUNK_BATCH = 16;
 
-async function* chunksOf(db: Db, bucket: string, id: string): AsyncGenerator<Buffer> {
+async function fileDoc(db: Db, bucket: string, id: string): Promise<Document> {
   const file = await db.collection(`${bucket}.files`).findOne({ _id: id as never });
   if (!file) throw new BlobNotFoundError(bucket, id);
+  return file;
+}
+
+/** The blob's chunks in order; `known` is its files document when the caller already read it. */
+async function* chunksOf(db: Db, bucket: string, id: string, known?: Document): AsyncGenerator<Buffer> {
+  const file = known ?? (await fileDoc(db, bucket, id));
   let n = 0;
   let bytes = 0;
   const cursor = db.collection(`${bucket}.chunks`).find({ files_id: id as never }, { batchSize: CHUNK_BATCH }).sort({ n: 1 });
