@@ -1,4 +1,4 @@
-import { proxyActivities, setHandler, workflowInfo, upsertSearchAttributes, ApplicationFailure } from '@temporalio/workflow';
+import { proxyActivities, setHandler, workflowInfo, upsertSearchAttributes } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { CellResult, CellTask, PipelineProgress, PipelineResult, TrainingPipelineInput } from '../common/workflow-types';
 import { NON_RETRYABLE } from '../common/errors';
@@ -70,7 +70,6 @@ export async function trainingPipeline(input: TrainingPipelineInput): Promise<Pi
     upsertSearchAttributes({ [SEARCH_ATTRIBUTES.outcome]: ['failed'] });
     const message = err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
     await quick.recordRun({ runId, patch: { status: 'failed', error: message, finishedAt: new Date() } });
-    if (err instanceof ApplicationFailure) throw err;
     throw err;
   }
 }
