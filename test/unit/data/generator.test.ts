@@ -98,7 +98,7 @@ describe('generateToFiles', () => {
     const csv = readFileSync(out, 'utf8').trimEnd().split('\n');
     const truth = readFileSync(s.truthFile, 'utf8').trimEnd().split('\n');
     expect(csv[0]).toBe(GENERATED_COLUMNS.join(','));
-    expect(truth[0]).toBe('user_id,p_true,label');
+    expect(truth[0]).toBe('user_id,p_true,label,pending');
     expect(csv.length).toBe(2001);
     expect(truth.length).toBe(2001);
     const parsed = truth.slice(1).map((l) => l.split(','));
@@ -106,5 +106,8 @@ describe('generateToFiles', () => {
     const y = Uint8Array.from(parsed, (t) => Number(t[2]));
     expect(s.positives).toBe(y.reduce((a, b) => a + b, 0));
     expect(s.oracleAuc).toBeCloseTo(rocAuc(y, Float64Array.from(parsed, (t) => Number(t[1]))), 12);
+    // no cut-off: every window has closed, so nobody is pending (cut-offs: generator-cutoff.test.ts)
+    expect(parsed.every((t) => t.length === 4 && t[3] === '0')).toBe(true);
+    expect(s).toMatchObject({ users: 2000, asOf: null, pending: 0 });
   });
 });
