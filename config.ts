@@ -15,17 +15,27 @@ export class ConfigError extends Error {
 const intIn = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const fraction = z.coerce.number().gt(0).lt(1);
 const hostPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'expected host:port');
-const jsonOf = <T extends z.ZodTypeAny>(schema: T) =>
-  z.string().transform((s, ctx) => {
-    try {
-      return JSON.parse(s) as unknown;
-    } catch {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'not valid JSON' });
-      return z.NEVER;
-    }
-  }).pipe(schema);
-
 const paramGridSchema = z.record(z.array(z.union([z.number(), z.string(), z.null()])).min(1));
+
+/**
+ * Named grids for PARAM_GRID. `default` was chosen by measurement (bench/README.md "Grid"):
+ * depth and leaf size decide how well a forest ranks buyers; more trees past 100 add little.
+ * `seed` is the first round's grid, kept for comparison.
+ */
+export const PARAM_GRID_PRESETS = {
+  default: { nEstimators: [100], maxDepth: [8, 12, null], minSamplesLeaf: [1, 5, 20] },
+  seed: { nEstimators: [100, 200], maxDepth: [5, 10] },
+} as const satisfies Record<string, Record<string, (number | null)[]>>;
+
+const paramGrid = z.string().transform((s, ctx) => {
+  if (s in PARAM_GRID_PRESETS) return structuredClone(PARAM_GRID_PRESETS[s as keyof typeof PARAM_GRID_PRESETS]) as unknown;
+  try {
+    return JSON.parse(s) as unknown;
+  } catch {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, message: `not valid JSON nor a preset name (${Object.keys(PARAM_GRID_PRESETS).join(', ')})` });
+    return z.NEVER;
+  }
+}).pipe(paramGridSchema);
 
 /**
  * Every setting, its environment variable and its default. README.md's configuration table
@@ -43,17 +53,25 @@ export const configSchema = z.object({
   API_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
   MODEL_NAME: z.string().regex(/^[A-Za-z0-9_.-]{1,80}$/).default('Retail24RandomForestClassifier'),
   ENGINE: z.enum(['retail24', 'ml-random-forest']).default('retail24'),
-  PARAM_GRID: jsonOf(paramGridSchema).default('{"nEstimators":[100,200],"maxDepth":[5,10]}'),
+  PARAM_GRID: paramGrid.default('default'),
   CV_FOLDS: intIn(2, 20).default(3),
-  SCORING: z.enum(['recall', 'f1', 'roc_auc', 'average_precision']).default('recall'),
+  SCORING: z.enum(['precision_at_target_recall', 'roc_auc', 'average_precision', 'recall', 'f1']).default('precision_at_target_recall'),
   TARGET_RECALL: fraction.default(0.9),
   CLASS_WEIGHT: z.enum(['none', 'balanced']).default('balanced'),
-  SPLIT_STRATEGY: z.enum(['stratified', 'time']).default('stratified'),
+  // 'stratified' was the first round's name; its per-snapshot shuffle is replaced by the stable hash split.
+  SPLIT_STRATEGY: z.enum(['hash', 'time', 'stratified']).default('hash').transform((v) => (v === 'stratified' ? 'hash' : v)),
   HOLDOUT_FRACTION: fraction.default(0.2),
   SEED: intIn(0, 2 ** 31 - 1).default(42),
   GRID_CONCURRENCY: intIn(1, 256).default(8),
   REJECT_LIMIT: z.coerce.number().min(0).max(1).default(0.05),
-  PROMOTION_F1_TOLERANCE: z.coerce.number().min(0).max(1).default(0.01),
+  CALIBRATION: z.enum(['auto', 'isotonic', 'platt', 'none']).default('auto'),
+  LEAKAGE_AUC_BOUND: z.coerce.number().gt(0.5).max(1).default(0.95),
+  PROMOTION_RULE: z.enum(['non-inferior', 'better']).default('non-inferior'),
+  PROMOTION_MARGIN: z.coerce.number().min(0).max(1).default(0.02),
+  PROMOTION_AUC_MARGIN: z.coerce.number().min(0).max(1).default(0.01),
+  PROMOTION_MIN_USERS: intIn(10, 10_000_000).default(200),
+  PROMOTION_MIN_POSITIVES: intIn(1, 10_000_000).default(30),
+  PROMOTION_BOOTSTRAP: intIn(100, 100_000).default(1000),
   PROMOTION_MIN_AUC: z.coerce.number().min(0).max(1).default(0.6),
   MONITOR_INTERVAL_S: intIn(1, 7 * 24 * 3600).default(300),
   MONITOR_NEW_DATA_RATIO: z.coerce.number().gt(0).default(0.1),

@@ -5,7 +5,11 @@ import { getRun, patchRun } from '../store/runs';
 import { fitEngine } from '../ml/engines';
 import { paramsToOptions } from '../ml/grid';
 import { serializeModel } from '../ml/serialize';
-import { evaluateBinary, type BinaryEvaluation } from '../ml/metrics';
+import { evaluateBinary, rocAuc, type BinaryEvaluation } from '../ml/metrics';
+import { applyCalibratorBatch, expectedCalibrationError, meanProbability, reliabilityCurve, type Calibrator, type ReliabilityCurve } from '../ml/calibration';
+import { CalibratedModel } from '../ml/calibrated';
+import { precisionAtRecall, singleFeatureAuc } from '../ml/compare';
+import type { EngineName } from '../ml/engines';
 import type { Params, ThresholdChoice } from '../common/workflow-types';
 import { heartbeat, nonRetryable, FAILURE_TYPES } from './context';
 import type { ActivityDeps } from './deps';
@@ -16,7 +20,37 @@ export interface RefitSummary {
   fitMs: number;
 }
 
-/** Holdout metrics as flat snake_case numbers (registry, gate, pages, status JSON). */
+/** Sorted sample of a score distribution (at most `points` values, ends included), for percentiles. */
+export function scoreQuantiles(p: Float64Array, points = 1001): number[] {
+  const s = Float64Array.from(p).sort();
+  if (s.length <= points) return Array.from(s);
+  return Array.from({ length: points }, (_, i) => s[Math.round((i * (s.length - 1)) / (points - 1))]!);
+}
+
+/**
+ * Holdout metrics as flat snake_case numbers (registry, gate, pages, status JSON), including the
+ * calibration figures (ECE over 10 equal-mass bins, mean predicted probability next to the base
+ * rate) and precision at the target recall (the operating point the model is chosen for).
+ */
+export function holdoutMetrics(y: Uint8Array, p: Float64Array, threshold: number, targetRecall: number): { flat: Record<string, number>; evaluation: BinaryEvaluation; reliability: ReliabilityCurve } {
+  const ev = evaluateBinary(y, p, threshold);
+  const par = precisionAtRecall(y, p, targetRecall);
+  return {
+    evaluation: ev,
+    reliability: reliabilityCurve(y, p, ECE_BINS),
+    flat: {
+      ...flatMetrics(ev),
+      precision_at_target_recall: par.precision,
+      target_recall: targetRecall,
+      ece: expectedCalibrationError(y, p, ECE_BINS),
+      mean_probability: meanProbability(p),
+    },
+  };
+}
+
+/** Equal-mass bins for ECE and the reliability curve: 10, the common choice (Guo et al. 2017 use 15 equal-width; equal mass keeps every bin's noise alike). */
+export const ECE_BINS = 10;
+
 export function flatMetrics(ev: BinaryEvaluation): Record<string, number> {
   return {
     roc_auc: ev.rocAuc,
@@ -36,35 +70,54 @@ export function flatMetrics(ev: BinaryEvaluation): Record<string, number> {
   };
 }
 
-export function createEvaluationActivities({ db, config }: ActivityDeps) {
+export function createEvaluationActivities({ db }: ActivityDeps) {
   return {
     /**
-     * Refits the chosen parameters on the whole training split, evaluates on the holdout at the
-     * chosen threshold and stores the model blob under the run id. A retry after success returns
-     * the stored result; a retry mid-fit restarts the fit (same seed, same model).
+     * Refits the chosen parameters on the whole training split with the run's engine, attaches the
+     * calibrator fitted on out-of-fold predictions (selectBest), evaluates the calibrated model on
+     * the holdout at the chosen threshold and stores the model blob under the run id. Also records
+     * each feature's single-feature AUC on the training split (the leakage guard). A retry after
+     * success returns the stored result; a retry mid-fit restarts the fit (same seed, same model).
      */
-    async refitAndEvaluate(args: { runId: string; datasetId: string; params: Params; threshold: ThresholdChoice; seed: number }): Promise<RefitSummary> {
+    async refitAndEvaluate(args: { runId: string; datasetId: string; params: Params; threshold: ThresholdChoice; seed: number; engine: EngineName; targetRecall: number; leakageAucBound: number }): Promise<RefitSummary> {
       const run = await getRun(db, args.runId);
       if (run?.refit) return run.refit as RefitSummary;
+      const calibrator: Calibrator = (run?.calibrator as Calibrator | undefined) ?? { kind: 'identity' };
       const ds = await loadDataset(db, args.datasetId);
       if (!ds) throw nonRetryable(FAILURE_TYPES.notFound, new Error(`dataset ${args.datasetId} not found`));
       const { X, y, train, holdout } = ds.arrays;
       const cols = ds.doc.cols;
       const t0 = Date.now();
-      const model = await fitEngine(config.ENGINE, { data: takeRows(X, cols, train), rows: train.length, cols }, takeLabels(y, train), { ...paramsToOptions(args.params), seed: args.seed }, {
+      const trainX = takeRows(X, cols, train);
+      const yTrain = takeLabels(y, train);
+      const forest = await fitEngine(args.engine, { data: trainX, rows: train.length, cols }, yTrain, { ...paramsToOptions(args.params), seed: args.seed }, {
         onProgress: (d: number, t: number) => heartbeat({ treesDone: d, trees: t }),
       });
       const fitMs = Date.now() - t0;
+      const model = new CalibratedModel(forest, calibrator);
       const yh = takeLabels(y, holdout);
-      const proba = model.predictProba({ data: takeRows(X, cols, holdout), rows: holdout.length, cols });
-      const ev = evaluateBinary(yh, proba, args.threshold.threshold);
+      const hX = { data: takeRows(X, cols, holdout), rows: holdout.length, cols };
+      const raw = forest.predictProba(hX);
+      const proba = applyCalibratorBatch(calibrator, raw);
+      const { flat, evaluation, reliability } = holdoutMetrics(yh, proba, args.threshold.threshold, args.targetRecall);
+      const rawMetrics = { roc_auc: rocAuc(yh, raw), ece: expectedCalibrationError(yh, raw, ECE_BINS), mean_probability: meanProbability(raw) };
       const importances = model.featureImportances();
-      const buf = serializeModel(model as never, { featureNames: ds.doc.names, featureSpec: ds.doc.spec });
+      const aucs = singleFeatureAuc(trainX, train.length, cols, yTrain);
+      const singleAuc = ds.doc.names.map((name, i) => ({ name, auc: aucs[i]! })).sort((a, b) => b.auc - a.auc);
+      const leakage = singleAuc.filter((f) => f.auc > args.leakageAucBound).map((f) => ({
+        ...f, message: `${f.name} alone predicts the label (single-feature AUC ${f.auc.toFixed(3)} > ${args.leakageAucBound}): is it known before the purchase?`,
+      }));
+      const buf = serializeModel(forest as never, { featureNames: ds.doc.names, featureSpec: ds.doc.spec, calibrator });
       const blob = await putBlob(db, BUCKETS.models, `run:${args.runId}`, buf, { runId: args.runId });
-      const refit: RefitSummary = { blob, metrics: flatMetrics(ev), fitMs };
+      const refit: RefitSummary = { blob, metrics: flat, fitMs };
       await patchRun(db, args.runId, {
         refit,
-        evaluation: ev,
+        evaluation,
+        reliability,
+        uncalibrated: rawMetrics,
+        scoreQuantiles: scoreQuantiles(proba),
+        singleFeatureAuc: singleAuc.slice(0, 10),
+        leakage,
         featureImportances: importances ? ds.doc.names.map((name, i) => ({ name, importance: importances[i]! })).sort((a, b) => b.importance - a.importance) : [],
       });
       return refit;

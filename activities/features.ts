@@ -1,7 +1,8 @@
 import type { Db } from 'mongodb';
 import { createHash } from 'node:crypto';
-import { loadLabelledColumns, columnRecord, recordHash, countUsers, type UserColumns } from '../store/users';
-import { saveDataset, getDatasetDoc } from '../store/datasets';
+import { loadLabelledColumns, columnRecord, recordHash, countLabelStates, type UserColumns } from '../store/users';
+import { featureTimezone } from '../store/batches';
+import { saveDataset, getDatasetDoc, type DatasetDoc } from '../store/datasets';
 import { fitFeatureSpec, transformBatch, type FeatureSpec } from '../data/features';
 import { splitHoldout } from '../data/split';
 import { referenceHistograms } from '../ml/drift';
@@ -17,6 +18,13 @@ const TRANSFORM_CHUNK = 4096;
 const KEEPALIVE_MS = 5000;
 
 type SnapshotSettings = Pick<TrainingSettings, 'splitStrategy' | 'holdoutFraction' | 'seed'>;
+
+/** Order-independent digest of a set of user ids (ids arrive sorted, so this is the sorted list's hash). */
+function fingerprint(ids: readonly string[], idx: Int32Array): string {
+  const h = createHash('sha256');
+  for (let i = 0; i < idx.length; i++) h.update(ids[idx[i]!]!).update('\u0000');
+  return h.digest('hex');
+}
 
 function* recordsAt(cols: UserColumns, idx: Int32Array) {
   for (let i = 0; i < idx.length; i++) yield columnRecord(cols, idx[i]!);
@@ -35,36 +43,45 @@ function transformColumns(spec: FeatureSpec, cols: UserColumns): Float64Array {
 }
 
 /**
- * Builds a dataset snapshot from every labelled user: split, fit the feature spec on the
- * training part only (top-K screens from the holdout would leak), transform all rows, store the
- * matrix once under a content-derived id. Same users + same settings → same id (idempotent).
+ * Builds a dataset snapshot from every matured user (pending users have no label yet and are
+ * left out): split (by default the stable hash holdout, so a user is never in one model's
+ * training set and another's holdout), fit the feature spec on the training part only (top-K
+ * screens from the holdout would leak) in the ingest mapping's zone, transform all rows, store
+ * the matrix once under a content-derived id. Same users + same settings → same id (idempotent).
  */
 async function build(db: Db, settings: SnapshotSettings, beat: (d: Record<string, unknown>) => void): Promise<SnapshotSummary> {
   // Columns, not an array of records: the snapshot's heap stays ~100 MB per million users
   // (docs/decisions.md), so the worker can run under a heap cap that keeps ingest memory bounded.
-  const h = createHash('sha256').update(JSON.stringify(settings));
+  // Calendar features in the users' own zone (the ingest mapping's), part of the snapshot's identity.
+  const tz = await featureTimezone(db);
+  const h = createHash('sha256').update(JSON.stringify({ ...settings, timezone: tz.timezone }));
   let read = 0;
-  // The count runs beside the load: on FerretDB each is a table scan (~7 s per 20k users measured).
-  const [users, usersAtSnapshot] = await Promise.all([
+  // The counts run beside the load: on FerretDB each is a table scan (~7 s per 20k users measured).
+  const [users, states] = await Promise.all([
     loadLabelledColumns(db, (u) => {
       h.update(u.userId).update(recordHash(u));
       if (++read % 20_000 === 0) beat({ stage: 'loading', users: read });
     }),
-    countUsers(db),
+    countLabelStates(db),
   ]);
   beat({ stage: 'loaded', users: users.rows });
   const y = users.label.subarray(0, users.rows);
   const firstOpen = users.firstOpen.subarray(0, users.rows);
   const positives = y.reduce((a, b) => a + b, 0);
   if (users.rows < MIN_ROWS || positives === 0 || positives === users.rows) {
-    throw nonRetryable(FAILURE_TYPES.insufficientData, new Error(`need at least ${MIN_ROWS} labelled users with both classes; have ${users.rows} users, ${positives} buyers`));
+    throw nonRetryable(FAILURE_TYPES.insufficientData, new Error(`need at least ${MIN_ROWS} matured users with both classes; have ${users.rows} matured users (${states.pending} pending), ${positives} buyers`));
   }
   const datasetId = `ds-${h.digest('hex').slice(0, 24)}`;
   const existing = await getDatasetDoc(db, datasetId);
   if (existing) return summary(existing);
 
-  const { train, holdout } = splitHoldout({ firstOpen, y, strategy: settings.splitStrategy, holdoutFraction: settings.holdoutFraction, seed: settings.seed });
-  const spec = fitFeatureSpec(recordsAt(users, train));
+  const { train, holdout } = splitHoldout({ ids: users.ids, firstOpen, strategy: settings.splitStrategy, holdoutFraction: settings.holdoutFraction, seed: settings.seed });
+  const holdoutPositives = Array.from(holdout).reduce((a, i) => a + y[i]!, 0);
+  const trainPositives = positives - holdoutPositives;
+  if (trainPositives === 0 || trainPositives === train.length || holdoutPositives === 0 || holdoutPositives === holdout.length) {
+    throw nonRetryable(FAILURE_TYPES.insufficientData, new Error(`the ${settings.splitStrategy} split leaves one class missing on a side: train ${train.length} users (${trainPositives} buyers), holdout ${holdout.length} (${holdoutPositives} buyers)`));
+  }
+  const spec = fitFeatureSpec(recordsAt(users, train), { timezone: tz.timezone });
   const X = transformColumns(spec, users);
   const cols = spec.names.length;
   const trainX = new Float64Array(train.length * cols);
@@ -85,10 +102,16 @@ async function build(db: Db, settings: SnapshotSettings, beat: (d: Record<string
       holdoutFraction: settings.holdoutFraction,
       seed: settings.seed,
       referenceHistograms: referenceHistograms(spec.names, trainX, train.length),
-      usersAtSnapshot,
+      usersAtSnapshot: states.matured + states.pending + states.unlabelled,
+      matured: users.rows,
+      pending: states.pending,
+      timezone: tz.timezone,
+      timezones: tz.zones,
+      trainFingerprint: fingerprint(users.ids, train),
+      latestFirstOpen: firstOpen.reduce((m, t) => Math.max(m, t), Number.NEGATIVE_INFINITY),
       createdAt: new Date(),
     },
-    { X, y, train, holdout, holdoutUserIds: Array.from(holdout, (i) => users.ids[i]!) },
+    { X, y, train, holdout, holdoutUserIds: Array.from(holdout, (i) => users.ids[i]!), trainUserIds: Array.from(train, (i) => users.ids[i]!) },
   );
   return summary(doc);
 }
@@ -109,6 +132,9 @@ export function createFeatureActivities({ db }: ActivityDeps) {
   };
 }
 
-function summary(doc: { _id: string; rows: number; cols: number; trainRows: number; holdoutRows: number; labelRate: number }): SnapshotSummary {
-  return { datasetId: doc._id, rows: doc.rows, features: doc.cols, trainRows: doc.trainRows, holdoutRows: doc.holdoutRows, labelRate: doc.labelRate };
+function summary(doc: DatasetDoc): SnapshotSummary {
+  return {
+    datasetId: doc._id, rows: doc.rows, features: doc.cols, trainRows: doc.trainRows, holdoutRows: doc.holdoutRows, labelRate: doc.labelRate,
+    matured: doc.matured ?? doc.rows, pending: doc.pending ?? 0, timezone: doc.timezone ?? doc.spec.timezone,
+  };
 }

@@ -3,6 +3,7 @@ import { createFeatureActivities } from './features';
 import { createTrainingActivities } from './training';
 import { createEvaluationActivities } from './evaluation';
 import { createRegistryActivities } from './registry';
+import { createPromotionActivities } from './promotion';
 import { createMonitoringActivities } from './monitoring';
 import type { ActivityDeps } from './deps';
 
@@ -14,6 +15,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createTrainingActivities(deps),
     ...createEvaluationActivities(deps),
     ...createRegistryActivities(deps),
+    ...createPromotionActivities(deps),
     ...createMonitoringActivities(deps),
   };
 }

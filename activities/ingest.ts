@@ -26,18 +26,19 @@ const KEEPALIVE_MS = 5000;
 export type IngestHeartbeat = { phase: 'starting' } | { phase: 'validating'; read: number } | ({ phase: 'writing' } & WriteCheckpoint);
 type Beat = (details: IngestHeartbeat) => void;
 
-/** The mapping changes what the bytes mean, so it is part of the batch identity. */
-export function batchIdOf(uploadId: string, mappingHash: string | null): string {
-  return mappingHash ? `${uploadId}-m${mappingHash.slice(0, 16)}` : uploadId;
+/** The mapping and a given observation time change what the bytes mean, so both are part of the batch identity. */
+export function batchIdOf(uploadId: string, mappingHash: string | null, asOf?: number): string {
+  const base = mappingHash ? `${uploadId}-m${mappingHash.slice(0, 16)}` : uploadId;
+  return asOf === undefined ? base : `${base}-a${asOf}`;
 }
 
 function rowsOf(db: Db, req: IngestRequest, mapping: Mapping | undefined, startLine?: number): AsyncGenerator<ParsedRow> {
-  return readUserLogs(openBlobStream(db, BUCKETS.uploads, req.uploadId), { fileName: req.fileName, mapping, startLine, trackDuplicates: startLine === undefined });
+  return readUserLogs(openBlobStream(db, BUCKETS.uploads, req.uploadId), { fileName: req.fileName, mapping, startLine, trackDuplicates: startLine === undefined, asOf: req.asOf });
 }
 
 /** Pass 1: validate every row, record rejects and superseded duplicates; writes no user. */
 async function validatePass(db: Db, req: IngestRequest, batchId: string, mapping: Mapping | undefined, beat: Beat) {
-  const v: BatchValidation = { read: 0, rejected: 0, superseded: 0 };
+  const v: BatchValidation = { read: 0, rejected: 0, superseded: 0, asOf: req.asOf ?? Number.NEGATIVE_INFINITY, asOfSource: req.asOf === undefined ? 'latest-in-file' : 'given' };
   const superseded = new Set<number>();
   const byReason = new Map<string, number>();
   let firstReject: RejectDoc | null = null;
@@ -56,7 +57,11 @@ async function validatePass(db: Db, req: IngestRequest, batchId: string, mapping
       byReason.set(row.reason, (byReason.get(row.reason) ?? 0) + 1);
       firstReject ??= { _id: '', batchId, fileName: req.fileName, line: row.line, raw: row.raw, reason: row.reason, detail: row.detail };
       await reject({ line: row.line, raw: row.raw, reason: row.reason, detail: row.detail });
-    } else if (row.duplicateOfLine !== undefined) {
+    } else {
+      // The default observation time: the latest moment the file shows (DATA.md).
+      if (req.asOf === undefined) v.asOf = Math.max(v.asOf, row.record.firstOpen, row.record.purchaseDate ?? Number.NEGATIVE_INFINITY);
+    }
+    if (row.kind === 'ok' && row.duplicateOfLine !== undefined) {
       // The earlier line loses; readUserLogs keeps no raw text of ok rows, so raw stays empty.
       v.superseded++;
       superseded.add(row.duplicateOfLine);
@@ -86,15 +91,16 @@ function refusal(req: IngestRequest, p: Awaited<ReturnType<typeof validatePass>>
  * (or a new workflow for the same file) re-runs at most the one chunk in flight, which
  * writeUserChunk recognises by provenance.
  */
-async function writePass(db: Db, req: IngestRequest, batchId: string, mapping: Mapping | undefined, superseded: Set<number>, from: WriteCheckpoint, beat: Beat) {
+async function writePass(db: Db, req: IngestRequest, batchId: string, mapping: Mapping | undefined, superseded: Set<number>, asOf: number, from: WriteCheckpoint, beat: Beat) {
   const cp = { ...from };
   const now = new Date();
   let chunk: UserRecord[] = [];
   let lastLine = cp.nextLine - 1;
   const flush = async () => {
     beat({ phase: 'writing', ...cp });
-    const c = await writeUserChunk(db, batchId, chunk, now);
+    const c = await writeUserChunk(db, batchId, chunk, now, asOf);
     chunk = [];
+    cp.pending += c.pending;
     cp.inserted += c.inserted;
     cp.updated += c.updated;
     cp.unchanged += c.unchanged;
@@ -112,6 +118,8 @@ async function writePass(db: Db, req: IngestRequest, batchId: string, mapping: M
   return cp;
 }
 
+const isoOrNull = (t: number | undefined): string | null => (t !== undefined && Number.isFinite(t) ? new Date(t).toISOString() : null);
+
 async function ingest(db: Db, req: IngestRequest, beat: Beat): Promise<IngestSummary> {
   let mapping: Mapping | undefined;
   try {
@@ -125,12 +133,15 @@ async function ingest(db: Db, req: IngestRequest, beat: Beat): Promise<IngestSum
   const info = await uploadInfo(db, req.uploadId);
   if (!info) throw nonRetryable(FAILURE_TYPES.notFound, new Error(`upload ${req.uploadId} (${req.fileName}) not found`));
   const mappingHash = mapping ? sha256(Buffer.from(JSON.stringify(mapping))) : null;
-  const batchId = batchIdOf(req.uploadId, mappingHash);
+  if (req.asOf !== undefined && !Number.isFinite(req.asOf)) {
+    throw nonRetryable(FAILURE_TYPES.badConfig, new RangeError(`asOf must be a finite epoch-ms time, got ${req.asOf}`));
+  }
+  const batchId = batchIdOf(req.uploadId, mappingHash, req.asOf);
   const base = { batchId, fileName: req.fileName, bytes: info.bytes, checksum: req.uploadId };
   const existing = await getBatch(db, batchId);
-  if (existing?.status === 'done' && existing.counts) return { ...base, ...existing.counts, alreadyIngested: true };
+  if (existing?.status === 'done' && existing.counts) return { ...base, ...existing.counts, asOf: isoOrNull(existing.validation?.asOf), asOfSource: existing.validation?.asOfSource ?? 'latest-in-file', alreadyIngested: true };
 
-  const batch = await openBatch(db, { _id: batchId, fileName: req.fileName, uploadId: req.uploadId, bytes: info.bytes, checksum: req.uploadId, mappingHash }, new Date());
+  const batch = await openBatch(db, { _id: batchId, fileName: req.fileName, uploadId: req.uploadId, bytes: info.bytes, checksum: req.uploadId, mappingHash, timezone: mapping?.timezone ?? 'UTC' }, new Date());
   try {
     // failBatch clears validation and checkpoint, so a failed batch is validated afresh.
     let validation = batch.validation;
@@ -148,11 +159,11 @@ async function ingest(db: Db, req: IngestRequest, beat: Beat): Promise<IngestSum
       superseded = p.superseded;
       await recordValidation(db, batchId, validation);
     }
-    const start = (batch.validation && batch.checkpoint) || { nextLine: 1, inserted: 0, updated: 0, unchanged: 0 };
-    const w = await writePass(db, req, batchId, mapping, superseded, start, beat);
-    const counts = { read: validation.read, inserted: w.inserted, updated: w.updated, unchanged: w.unchanged, superseded: validation.superseded, rejected: validation.rejected };
+    const start = (batch.validation && batch.checkpoint) || { nextLine: 1, inserted: 0, updated: 0, unchanged: 0, pending: 0 };
+    const w = await writePass(db, req, batchId, mapping, superseded, validation.asOf, start, beat);
+    const counts = { read: validation.read, inserted: w.inserted, updated: w.updated, unchanged: w.unchanged, superseded: validation.superseded, rejected: validation.rejected, pending: w.pending };
     await finishBatch(db, batchId, counts, new Date());
-    return { ...base, ...counts, alreadyIngested: false };
+    return { ...base, ...counts, asOf: isoOrNull(validation.asOf), asOfSource: validation.asOfSource, alreadyIngested: false };
   } catch (err) {
     if (err instanceof IngestFileError) {
       await failBatch(db, batchId, err.message, new Date());

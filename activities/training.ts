@@ -3,7 +3,10 @@ import { loadDataset, takeRows, takeLabels } from '../store/datasets';
 import { putBlob, getBlob } from '../store/blobs';
 import { BUCKETS, COLLECTIONS } from '../store/collections';
 import { packArrays, unpackArrays } from '../store/typed-pack';
-import { expandGrid, cellKey, runCvCell, summariseCells, paramsToOptions, type CellMetrics } from '../ml/grid';
+import { expandGrid, cellKey, chooseCell, runCvCell, summariseCells, paramsToOptions, type CellMetrics } from '../ml/grid';
+import { applyCalibratorBatch, expectedCalibrationError, fitCalibrator, fitIsotonic, fitPlatt, meanProbability, type Calibrator } from '../ml/calibration';
+import { rocAuc } from '../ml/metrics';
+import { patchRun } from '../store/runs';
 import { stratifiedKFold } from '../ml/cv';
 import { chooseThreshold } from '../ml/threshold';
 import type { Matrix } from '../ml/matrix';
@@ -63,12 +66,14 @@ export interface CvRow {
   folds: number;
   rank: number;
   meanMetrics: Record<string, number>;
+  /** The cell the selection rule chose (not always rank 1: see chooseCell). */
+  chosen?: boolean;
 }
 
-export function createTrainingActivities({ db, config, workerIdentity }: ActivityDeps) {
+export function createTrainingActivities({ db, workerIdentity }: ActivityDeps) {
   return {
     /** Expands the grid into (params × fold) cells; pure, an activity only because ML code stays out of workflows. */
-    async planGrid(args: { runId: string; datasetId: string; grid: ParamGrid; folds: number; seed: number; classWeight: string }): Promise<CellTask[]> {
+    async planGrid(args: { runId: string; datasetId: string; grid: ParamGrid; folds: number; seed: number; classWeight: string; engine: TrainingSettings['engine']; scoring: TrainingSettings['scoring']; targetRecall: number }): Promise<CellTask[]> {
       let cells: Params[];
       try {
         cells = expandGrid(args.grid);
@@ -77,7 +82,10 @@ export function createTrainingActivities({ db, config, workerIdentity }: Activit
       }
       return cells.flatMap((p) => {
         const params = { ...p, classWeight: args.classWeight };
-        return Array.from({ length: args.folds }, (_, foldIndex) => ({ runId: args.runId, datasetId: args.datasetId, params, cellKey: cellKey(params), foldIndex, folds: args.folds, seed: args.seed }));
+        return Array.from({ length: args.folds }, (_, foldIndex) => ({
+          runId: args.runId, datasetId: args.datasetId, params, cellKey: cellKey(params), foldIndex, folds: args.folds, seed: args.seed,
+          engine: args.engine, scoring: args.scoring, targetRecall: args.targetRecall,
+        }));
       });
     },
 
@@ -95,7 +103,7 @@ export function createTrainingActivities({ db, config, workerIdentity }: Activit
       try {
         r = await runCvCell({
           X: view.X, y: view.y, folds, foldIndex: task.foldIndex, params: paramsToOptions(task.params),
-          engine: config.ENGINE, scoring: config.SCORING, seed: task.seed,
+          engine: task.engine, scoring: task.scoring, targetRecall: task.targetRecall, seed: task.seed,
           hooks: { onProgress: (d: number, t: number) => heartbeat({ treesDone: d, trees: t }) },
         });
       } catch (err) {
@@ -109,29 +117,56 @@ export function createTrainingActivities({ db, config, workerIdentity }: Activit
     },
 
     /**
-     * Picks the best cell by mean score, then the decision threshold on its out-of-fold
-     * predictions: the highest-precision threshold that still reaches the target recall.
+     * Picks the cell (best mean CV score, ties within one standard error to the simpler cell),
+     * fits a calibrator on its out-of-fold predictions (every training row scored by a model that
+     * did not see it), and chooses the decision threshold on the *calibrated* out-of-fold scores:
+     * the highest-precision threshold that still reaches the target recall. The calibrator and the
+     * out-of-fold evaluation are stored on the run (refit and register read them there).
      */
-    async selectBest(args: { runId: string; datasetId: string; targetRecall: number }): Promise<SelectionSummary & { cvTable: CvRow[] }> {
+    async selectBest(args: { runId: string; datasetId: string; targetRecall: number; calibration: TrainingSettings['calibration'] }): Promise<SelectionSummary & { cvTable: CvRow[] }> {
       const cells = await db.collection<CellDoc>(COLLECTIONS.cvCells).find({ runId: args.runId }).toArray();
       if (cells.length === 0) throw nonRetryable(FAILURE_TYPES.notFound, new Error(`run ${args.runId} has no grid-search results`));
       // summariseCells ranks by mean score, ties broken by key: deterministic whatever the order cells finished in.
-      const table: CvRow[] = summariseCells(cells).map((c) => ({
+      const summaries = summariseCells(cells);
+      const choice = chooseCell(summaries);
+      const table: CvRow[] = summaries.map((c) => ({
         cellKey: c.key, params: c.params, mean: c.meanScore, std: c.stdScore, fitMs: c.meanFitMs, folds: c.folds, rank: c.rank, meanMetrics: { ...c.meanMetrics },
+        chosen: c.key === choice.chosen.key,
       }));
-      const best = table[0]!;
       const view = await trainView(db, args.datasetId);
       const oof = new Float64Array(view.y.length).fill(Number.NaN);
-      for (const c of cells.filter((c) => c.cellKey === best.cellKey)) {
+      for (const c of cells.filter((c) => c.cellKey === choice.chosen.key)) {
         const { arrays } = unpackArrays(await getBlob(db, BUCKETS.oof, c._id));
         const idx = arrays.idx as Int32Array;
         const proba = arrays.proba as Float64Array;
         for (let i = 0; i < idx.length; i++) oof[idx[i]!] = proba[i]!;
       }
-      if (oof.some(Number.isNaN)) throw new Error(`run ${args.runId}: out-of-fold predictions incomplete for ${best.cellKey}`);
-      return { bestParams: best.params, bestCellKey: best.cellKey, bestScore: best.mean, threshold: chooseThreshold(view.y, oof, args.targetRecall), cvTable: table };
+      if (oof.some(Number.isNaN)) throw new Error(`run ${args.runId}: out-of-fold predictions incomplete for ${choice.chosen.key}`);
+      const calibrator = calibratorFor(args.calibration, oof, view.y);
+      const calibrated = applyCalibratorBatch(calibrator, oof);
+      const threshold = chooseThreshold(view.y, calibrated, args.targetRecall);
+      const oofEvaluation = {
+        rows: view.y.length,
+        roc_auc_raw: rocAuc(view.y, oof),
+        roc_auc: rocAuc(view.y, calibrated),
+        ece_raw: expectedCalibrationError(view.y, oof),
+        ece: expectedCalibrationError(view.y, calibrated),
+        mean_probability_raw: meanProbability(oof),
+        mean_probability: meanProbability(calibrated),
+        base_rate: view.y.reduce((a, b) => a + b, 0) / view.y.length,
+      };
+      await patchRun(db, args.runId, { calibrator, oofEvaluation, selectionRule: choice.rule });
+      return { bestParams: choice.chosen.params, bestCellKey: choice.chosen.key, bestScore: choice.chosen.meanScore, threshold, selectionRule: choice.rule, calibration: calibrator.kind, cvTable: table };
     },
   };
+}
+
+/** `auto`: isotonic with enough rows, else Platt (ml/calibration.ts); `none`: the raw forest share. */
+function calibratorFor(mode: TrainingSettings['calibration'], oof: Float64Array, y: Uint8Array): Calibrator {
+  if (mode === 'none') return { kind: 'identity' };
+  if (mode === 'isotonic') return fitIsotonic(oof, y);
+  if (mode === 'platt') return fitPlatt(oof, y);
+  return fitCalibrator(oof, y);
 }
 
 export type TrainingSettingsForCells = Pick<TrainingSettings, 'paramGrid' | 'folds' | 'seed' | 'classWeight'>;

@@ -7,9 +7,9 @@ import { uploadFile } from '../store/uploads';
 import { parseMapping } from '../data/mapping';
 import { parseArgs, strFlag, UsageError } from './args';
 import { CliContext } from './context';
-import { ingestViaWorkflow } from './pipeline';
+import { ingestViaWorkflow, parseAsOf } from './pipeline';
 
-async function readMapping(path: string): Promise<unknown> {
+export async function readMapping(path: string): Promise<unknown> {
   const text = await readFile(path, 'utf8').catch((e: Error) => {
     throw new UsageError(`cannot read mapping ${path}: ${e.message}`);
   });
@@ -66,16 +66,21 @@ function showProgress(db: Db, uploadId: string): () => void {
   };
 }
 
-/** `retail24 ingest <csv> [--mapping m.json] [--json]`: runs the ingest workflow, shows progress, prints a JSON summary. */
+/**
+ * `retail24 ingest <csv> [--mapping m.json] [--as-of TIME] [--json]`: runs the ingest workflow,
+ * shows progress, prints a JSON summary. `--as-of` is when the export was taken (default: the
+ * latest timestamp in the file); users inside their 24 h window then are pending.
+ */
 export async function ingestCommand(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, { mapping: 'string', json: 'boolean' });
+  const args = parseArgs(argv, { mapping: 'string', 'as-of': 'string', json: 'boolean' });
   const file = args.positional[0];
-  if (!file || args.positional.length > 1) throw new UsageError('usage: retail24 ingest <csv> [--mapping m.json] [--json]');
+  if (!file || args.positional.length > 1) throw new UsageError('usage: retail24 ingest <csv> [--mapping m.json] [--as-of TIME] [--json]');
   await access(file).catch(() => {
     throw new UsageError(`cannot read ${file}: no such file or not readable`);
   });
   const mappingPath = strFlag(args, 'mapping');
   const mapping = mappingPath ? await readMapping(mappingPath) : undefined;
+  const asOf = parseAsOf(strFlag(args, 'as-of'), mapping);
   const ctx = new CliContext(process.env, args.flags.json === true);
   try {
     const db = await ctx.db();
@@ -84,7 +89,7 @@ export async function ingestCommand(argv: string[]): Promise<number> {
     // Uploading here (ingestViaWorkflow's own upload is then a no-op) gives the id to follow.
     const stop = showProgress(db, (await uploadFile(db, file)).uploadId);
     try {
-      const summary = await ingestViaWorkflow(client, db, ctx.config, file, mapping);
+      const summary = await ingestViaWorkflow(client, db, ctx.config, file, mapping, asOf);
       stop();
       console.log(JSON.stringify(summary, null, ctx.json ? 0 : 2));
     } catch (err) {

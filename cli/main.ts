@@ -2,9 +2,11 @@ import { UsageError } from './args';
 
 const USAGE = `usage: retail24 <command> [options]
 
-  up [--once] [--json]                 start the local stack, train on the bundled sample, serve
-  generate --users N --out FILE [--seed S] [--drift] [--base-rate R]
-  ingest <csv> [--mapping m.json]      run the ingest workflow, print a JSON summary
+  up [--once] [--json] [--sample FILE [--mapping m.json] [--as-of TIME]]
+                                       start the local stack, train on the bundled sample (or FILE), serve
+  generate --users N --out FILE [--seed S] [--drift] [--base-rate R] [--as-of TIME | --cutoff-hours H]
+  ingest <csv> [--mapping m.json] [--as-of TIME]
+                                       run the ingest workflow, print a JSON summary
   train [--wait] [--reason TEXT]       run the training pipeline
   retrain --reason TEXT [--by NAME]    signal the monitor to retrain
   status [--json]                      production model, monitor state, last runs

@@ -6,21 +6,37 @@ import { sha256 } from '../store/blobs';
 import { WORKFLOW_TYPES, ingestWorkflowId, trainingWorkflowId } from '../common/constants';
 import type { IngestSummary, PipelineResult, Trigger } from '../common/workflow-types';
 import { trainingSettings } from './settings';
+import { parseMapping } from '../data/mapping';
+import { parseTimestamp } from '../data/timestamp';
+import { UsageError } from './args';
 
 /**
  * Uploads a CSV to GridFS and runs the ingest workflow. Same database, bytes and mapping → same
  * workflow id: a second `ingest` of a file still being ingested joins that run instead of racing it, and
  * one started after it finished returns the stored summary (`alreadyIngested`).
  */
-export async function ingestViaWorkflow(client: Client, db: Db, config: Config, path: string, mapping?: unknown): Promise<IngestSummary> {
+export async function ingestViaWorkflow(client: Client, db: Db, config: Config, path: string, mapping?: unknown, asOf?: number): Promise<IngestSummary> {
   const up = await uploadFile(db, path);
   const mappingTag = mapping === undefined ? '' : `-m${sha256(Buffer.from(JSON.stringify(mapping))).slice(0, 12)}`;
+  const asOfTag = asOf === undefined ? '' : `-a${asOf}`;
   return client.workflow.execute(WORKFLOW_TYPES.ingestFile, {
     taskQueue: config.TASK_QUEUE,
-    workflowId: ingestWorkflowId(config.MONGODB_DB, up.uploadId, mappingTag),
+    workflowId: ingestWorkflowId(config.MONGODB_DB, up.uploadId, mappingTag + asOfTag),
     workflowIdConflictPolicy: 'USE_EXISTING',
-    args: [{ uploadId: up.uploadId, fileName: up.fileName, mapping, rejectLimit: config.REJECT_LIMIT }],
+    args: [{ uploadId: up.uploadId, fileName: up.fileName, mapping, rejectLimit: config.REJECT_LIMIT, ...(asOf === undefined ? {} : { asOf }) }],
   });
+}
+
+/**
+ * `--as-of` text as epoch ms: ISO 8601 or `YYYY-MM-DD HH:MM:SS`, read in the mapping's zone when
+ * it has no offset (as the file's own timestamps are).
+ */
+export function parseAsOf(text: string | undefined, mapping?: unknown): number | undefined {
+  if (text === undefined) return undefined;
+  const zone = mapping === undefined ? 'UTC' : parseMapping(mapping).timezone;
+  const t = parseTimestamp(text, zone);
+  if (t === null) throw new UsageError(`--as-of ${JSON.stringify(text)} is not an ISO 8601 or YYYY-MM-DD HH:MM:SS timestamp`);
+  return t;
 }
 
 /** Starts the training pipeline; returns its handle (id = train-<model>-<trigger>-<time>). */

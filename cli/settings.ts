@@ -15,7 +15,16 @@ export function trainingSettings(config: Config): TrainingSettings {
     holdoutFraction: config.HOLDOUT_FRACTION,
     seed: config.SEED,
     gridConcurrency: config.GRID_CONCURRENCY,
-    promotionF1Tolerance: config.PROMOTION_F1_TOLERANCE,
-    promotionMinAuc: config.PROMOTION_MIN_AUC,
+    calibration: config.CALIBRATION,
+    leakageAucBound: config.LEAKAGE_AUC_BOUND,
+    promotion: {
+      rule: config.PROMOTION_RULE,
+      margin: config.PROMOTION_MARGIN,
+      aucMargin: config.PROMOTION_AUC_MARGIN,
+      minAuc: config.PROMOTION_MIN_AUC,
+      minUsers: config.PROMOTION_MIN_USERS,
+      minPositives: config.PROMOTION_MIN_POSITIVES,
+      resamples: config.PROMOTION_BOOTSTRAP,
+    },
   };
 }

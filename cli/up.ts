@@ -7,7 +7,8 @@ import { loadConfig } from '../config';
 import { parseArgs, strFlag } from './args';
 import { CliContext } from './context';
 import { startChild, waitHttpOk, type Child } from './processes';
-import { ingestViaWorkflow, startTraining } from './pipeline';
+import { ingestViaWorkflow, parseAsOf, startTraining } from './pipeline';
+import { readMapping } from './ingest';
 import { statusReport } from './status-report';
 import { ensureMonitor } from './monitor';
 import { TRIGGERS, type PipelineProgress } from '../common/workflow-types';
@@ -28,19 +29,22 @@ function apiToken(dataDir: string, env: NodeJS.ProcessEnv): string {
 }
 
 /**
- * `retail24 up [--once] [--json] [--sample FILE]`: starts (or connects to) Temporal and MongoDB,
+ * `retail24 up [--once] [--json] [--sample FILE [--mapping m.json] [--as-of TIME]]`: starts (or connects to) Temporal and MongoDB,
  * starts worker and API, ingests the bundled sample, trains and promotes when there is no
  * production model or the sample brought new data, prints the URLs and the token, then serves
  * until Ctrl-C (`--once`: prints the status and stops what it started).
  */
 export async function upCommand(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, { once: 'boolean', json: 'boolean', sample: 'string' });
+  const args = parseArgs(argv, { once: 'boolean', json: 'boolean', sample: 'string', mapping: 'string', 'as-of': 'string' });
   const json = args.flags.json === true;
   const say = (m: string) => (json ? process.stderr.write(m + '\n') : console.log(m));
   const base = loadConfig(process.env);
   const dataDir = resolve(ROOT, base.DATA_DIR);
   const sample = resolve(strFlag(args, 'sample') ?? join(ROOT, 'sample', 'users.csv'));
   if (!existsSync(sample)) throw new Error(`sample file ${sample} not found`);
+  const mappingPath = strFlag(args, 'mapping');
+  const mapping = mappingPath ? await readMapping(mappingPath) : undefined;
+  const asOf = parseAsOf(strFlag(args, 'as-of'), mapping);
 
   const stack = await startLocalStack({ root: ROOT, dataDir, env: process.env, log: say, handleSignals: false });
   const children: Child[] = [];
@@ -71,8 +75,8 @@ export async function upCommand(argv: string[]): Promise<number> {
     const db = await ctx.db();
     const client = await ctx.temporal();
     say(`ingesting ${sample} …`);
-    const ingest = await ingestViaWorkflow(client, db, config, sample);
-    say(`ingest: ${ingest.read} rows read, ${ingest.inserted} inserted, ${ingest.updated} updated, ${ingest.rejected} rejected${ingest.alreadyIngested ? ' (already ingested)' : ''}`);
+    const ingest = await ingestViaWorkflow(client, db, config, sample, mapping, asOf);
+    say(`ingest: ${ingest.read} rows read, ${ingest.inserted} inserted, ${ingest.updated} updated, ${ingest.rejected} rejected, ${ingest.pending} pending at ${ingest.asOf}${ingest.alreadyIngested ? ' (already ingested)' : ''}`);
     const hasProduction = (await getAlias(db, config.MODEL_NAME, PRODUCTION_ALIAS)) !== null;
     const newData = !ingest.alreadyIngested && ingest.inserted + ingest.updated > 0;
     if (!hasProduction || newData) {

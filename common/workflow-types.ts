@@ -16,20 +16,41 @@ export type GridValue = number | string | null;
 export type ParamGrid = Record<string, GridValue[]>;
 export type Params = Record<string, GridValue>;
 
+export type Scoring = 'precision_at_target_recall' | 'roc_auc' | 'average_precision' | 'recall' | 'f1';
+
+/** How the gate decides (docs/decisions.md "A fair promotion gate"). */
+export interface PromotionPolicy {
+  /** `better`: the interval of the difference lies above 0; `non-inferior`: above −margin and the candidate saw newer data. */
+  rule: 'better' | 'non-inferior';
+  /** Largest loss of precision at the target recall that `non-inferior` tolerates. */
+  margin: number;
+  /** Largest loss of ROC AUC (interval's lower end) either rule tolerates. */
+  aucMargin: number;
+  /** The first model's absolute ROC AUC floor. */
+  minAuc: number;
+  /** Fewest users (and buyers) unseen by both models for a comparison to count. */
+  minUsers: number;
+  minPositives: number;
+  /** Paired bootstrap resamples. */
+  resamples: number;
+}
+
+/** Everything a run does is decided by these, recorded with the run, never by a worker's environment. */
 export interface TrainingSettings {
   modelName: string;
   engine: 'retail24' | 'ml-random-forest';
   paramGrid: ParamGrid;
   folds: number;
-  scoring: 'recall' | 'f1' | 'roc_auc' | 'average_precision';
+  scoring: Scoring;
   targetRecall: number;
   classWeight: 'none' | 'balanced';
-  splitStrategy: 'stratified' | 'time';
+  splitStrategy: 'hash' | 'time';
   holdoutFraction: number;
   seed: number;
   gridConcurrency: number;
-  promotionF1Tolerance: number;
-  promotionMinAuc: number;
+  calibration: 'auto' | 'isotonic' | 'platt' | 'none';
+  leakageAucBound: number;
+  promotion: PromotionPolicy;
 }
 
 export interface IngestRequest {
@@ -38,6 +59,11 @@ export interface IngestRequest {
   fileName: string;
   mapping?: unknown;
   rejectLimit: number;
+  /**
+   * Observation time of the export (epoch ms): users without a purchase whose 24 h window is
+   * still open at this time are pending, not non-buyers. @default the latest timestamp in the file
+   */
+  asOf?: number;
 }
 
 export interface IngestSummary {
@@ -51,6 +77,11 @@ export interface IngestSummary {
   unchanged: number;
   superseded: number;
   rejected: number;
+  /** Written users still inside their window at `asOf` (pending, not negatives). */
+  pending: number;
+  /** The batch's observation time (ISO 8601), null for an empty file. */
+  asOf: string | null;
+  asOfSource: 'given' | 'latest-in-file';
   alreadyIngested: boolean;
 }
 
@@ -69,6 +100,11 @@ export interface SnapshotSummary {
   trainRows: number;
   holdoutRows: number;
   labelRate: number;
+  /** Matured users (= rows) and users left out because their window was still open. */
+  matured: number;
+  pending: number;
+  /** Zone of the calendar features. */
+  timezone: string;
 }
 
 export interface CellTask {
@@ -79,6 +115,10 @@ export interface CellTask {
   foldIndex: number;
   folds: number;
   seed: number;
+  /** From the run's settings (a cell never reads the worker's environment). */
+  engine: TrainingSettings['engine'];
+  scoring: Scoring;
+  targetRecall: number;
 }
 
 export interface CellResult {
@@ -98,13 +138,42 @@ export interface SelectionSummary {
   bestParams: Params;
   bestCellKey: string;
   bestScore: number;
+  /** Chosen on calibrated out-of-fold scores. */
   threshold: ThresholdChoice;
+  /** Why this cell (the one-standard-error rule's verdict). */
+  selectionRule: string;
+  /** Calibrator kind fitted on the out-of-fold predictions (its parameters are on the run). */
+  calibration: 'identity' | 'isotonic' | 'platt';
 }
 
 export interface RegisteredVersion {
   modelName: string;
   version: number;
   metrics: Record<string, number>;
+}
+
+/** What the gate measured and decided; stored on the candidate version and shown on the models page and in status. */
+export interface PromotionRecord {
+  rule: PromotionPolicy['rule'] | 'first-model';
+  verdict: 'promoted' | 'rejected' | 'insufficient-evidence';
+  reason: string;
+  comparedWith: number | null;
+  /** Which users both models were scored on, and why neither saw them in training. */
+  evalSet: string;
+  n: number;
+  positives: number;
+  /** Candidate holdout users left out because production trained on them (0 with the stable hash split). */
+  excludedSeenByProduction: number;
+  targetRecall: number;
+  candidate: { precision_at_target_recall: number; roc_auc: number } | null;
+  production: { precision_at_target_recall: number; roc_auc: number } | null;
+  diff: { precision_at_target_recall: number; roc_auc: number } | null;
+  interval: { precision_at_target_recall: [number, number]; roc_auc: [number, number] } | null;
+  confidence: number | null;
+  resamples: number | null;
+  sawNewerData: boolean | null;
+  policy: PromotionPolicy;
+  at: Date;
 }
 
 export interface PromotionDecision {

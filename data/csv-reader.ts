@@ -35,6 +35,11 @@ export interface ReadUserLogsOptions {
    * write pass) turns it off. @default true
    */
   trackDuplicates?: boolean;
+  /**
+   * The file's observation time (epoch ms), when the caller gave one: a row with a first_open or
+   * purchase_date after it contradicts the export time and is rejected (`after-as-of`).
+   */
+  asOf?: number;
 }
 
 const SNIFF_BYTES = 64 * 1024;
@@ -128,6 +133,14 @@ function resolveHeader(header: string[], file: string, mapping?: Mapping): Layou
   return { canonicalIndex, extraIndex, width: names.length };
 }
 
+/** The field of a record that lies after the observation time, or null. */
+function afterAsOf(r: UserRecord, asOf: number): { field: 'first_open' | 'purchase_date'; message: string } | null {
+  const iso = new Date(asOf).toISOString();
+  if (r.firstOpen > asOf) return { field: 'first_open', message: `${new Date(r.firstOpen).toISOString()} is after the file's as-of time ${iso}` };
+  if (r.purchaseDate !== null && r.purchaseDate > asOf) return { field: 'purchase_date', message: `${new Date(r.purchaseDate).toISOString()} is after the file's as-of time ${iso}` };
+  return null;
+}
+
 /**
  * Streams the rows of a raw-log CSV as validated records or rejects (DATA.md "What bad input
  * gets"). A later row with an already-seen user id is yielded as ok with `duplicateOfLine`
@@ -175,6 +188,13 @@ export async function* readUserLogs(input: NodeJS.ReadableStream, opts: ReadUser
       }
       for (const [name, i] of layout.extraIndex) fields[name] = record[i];
       const res = validateRawUser(fields, mapping);
+      if (res.ok && opts.asOf !== undefined) {
+        const late = afterAsOf(res.record, opts.asOf);
+        if (late) {
+          if (line >= startLine) yield { kind: 'reject', line, raw: text, reason: REJECT_REASONS.afterAsOf, detail: `${sourceLabel(late.field, mapping)}: ${late.message}` };
+          continue;
+        }
+      }
       if (!res.ok) {
         const e = res.errors[0];
         if (line >= startLine) {

@@ -71,5 +71,6 @@ export const REJECT_REASONS = {
   badUserId: 'bad-user-id',
   badScreenList: 'bad-screen-list',
   duplicateUserId: 'duplicate-user-id',
+  afterAsOf: 'after-as-of',
 } as const;
 export type RejectReason = (typeof REJECT_REASONS)[keyof typeof REJECT_REASONS];

@@ -37,9 +37,37 @@ export const MAX_USER_ID_LENGTH = 128;
 export const LABEL_WINDOW_MS = 24 * 60 * 60 * 1000;
 export const AGE_RANGE = { min: 0, max: 120 } as const;
 
-/** The label rule of DATA.md, in one place. */
+/**
+ * The label rule of DATA.md once the window has closed: 1 when `0 <= purchaseDate - firstOpen <= 24 h`.
+ * Without an observation time this is only the label *if* the window has closed; ingest turns it
+ * into a known label or a pending user with {@link labelAsOf}.
+ */
 export function purchasedWithin24h(firstOpen: number, purchaseDate: number | null): 0 | 1 {
   if (purchaseDate === null) return 0;
   const delta = purchaseDate - firstOpen;
   return delta >= 0 && delta <= LABEL_WINDOW_MS ? 1 : 0;
+}
+
+/**
+ * Where a user's label stands: `matured` (known 0 or 1), `pending` (no purchase yet and the 24 h
+ * window still open at the observation time), `unlabelled` (no observation of purchases at all:
+ * files without a `purchase_date` column).
+ */
+export const LABEL_STATUS = { matured: 'matured', pending: 'pending', unlabelled: 'unlabelled' } as const;
+export type LabelStatus = (typeof LABEL_STATUS)[keyof typeof LABEL_STATUS];
+
+/** When the user's 24 h window closes (epoch ms). */
+export const maturesAt = (firstOpen: number): number => firstOpen + LABEL_WINDOW_MS;
+
+/**
+ * The label as known at observation time `asOf` (epoch ms): a purchase inside the window is a 1
+ * whenever it is seen; a purchase after the window is a 0 (the window closed before it); no
+ * purchase is a 0 only once `asOf >= firstOpen + 24 h` (every purchase up to the window's end,
+ * inclusive, is visible by then), else the user is pending. The data's own observation time
+ * decides, never the wall clock.
+ */
+export function labelAsOf(firstOpen: number, purchaseDate: number | null, asOf: number): { label: 0 | 1 | null; status: 'matured' | 'pending' } {
+  if (purchaseDate !== null) return { label: purchasedWithin24h(firstOpen, purchaseDate), status: LABEL_STATUS.matured };
+  if (asOf >= maturesAt(firstOpen)) return { label: 0, status: LABEL_STATUS.matured };
+  return { label: null, status: LABEL_STATUS.pending };
 }

@@ -7,13 +7,19 @@ import { ENGINES, fitEngine, type EngineName } from './engines';
 import { resolveForestOptions, type FitHooks, type ForestOptions } from './forest';
 import { selectLabels, selectRows, type Matrix } from './matrix';
 import { averagePrecision, confusionAt, precisionRecallF1, rocAuc } from './metrics';
+import { precisionAtRecall } from './compare';
 
 export type ParamValue = number | string | null;
 export type ParamGrid = Record<string, readonly ParamValue[]>;
 export type ParamSet = Record<string, ParamValue>;
 
-/** Metrics a grid search can optimise; recall, precision and f1 are taken at threshold 0.5. */
-export const SCORINGS = ['recall', 'f1', 'roc_auc', 'average_precision'] as const;
+/**
+ * Metrics a grid search can optimise. `precision_at_target_recall` is the precision at the
+ * threshold where the fold reaches the target recall: the operating point the model is deployed
+ * at. recall, precision and f1 are taken at threshold 0.5 (under balanced class weights they
+ * measure how far scores sit above 0.5, not how well a model ranks buyers).
+ */
+export const SCORINGS = ['precision_at_target_recall', 'roc_auc', 'average_precision', 'recall', 'f1'] as const;
 export type Scoring = (typeof SCORINGS)[number];
 
 /**
@@ -42,6 +48,7 @@ export function paramsToOptions(params: ParamSet): Partial<ForestOptions> {
 }
 
 export interface CellMetrics {
+  precision_at_target_recall: number;
   recall: number;
   precision: number;
   f1: number;
@@ -61,6 +68,8 @@ export interface CellResult {
 export async function runCvCell(args: {
   X: Matrix; y: Uint8Array; folds: Int32Array; foldIndex: number; params: Partial<ForestOptions>;
   engine?: EngineName; scoring: Scoring; seed?: number; hooks?: FitHooks;
+  /** For `precision_at_target_recall`. @default 0.9 */
+  targetRecall?: number;
 }): Promise<CellResult> {
   const { X, y, folds, foldIndex, scoring } = args;
   if (!SCORINGS.includes(scoring)) throw new RangeError(`scoring must be one of ${SCORINGS.join(', ')}, got ${String(scoring)}`);
@@ -73,7 +82,9 @@ export async function runCvCell(args: {
   const testProba = model.predictProba(selectRows(X, test));
   const yTest = selectLabels(y, test);
   const prf = precisionRecallF1(confusionAt(yTest, testProba, 0.5));
+  const hasBoth = yTest.includes(1) && yTest.includes(0);
   const metrics: CellMetrics = {
+    precision_at_target_recall: hasBoth ? precisionAtRecall(yTest, testProba, args.targetRecall ?? 0.9).precision : Number.NaN,
     recall: prf.recall, precision: prf.precision, f1: prf.f1,
     roc_auc: rocAuc(yTest, testProba), average_precision: averagePrecision(yTest, testProba),
   };
@@ -118,4 +129,45 @@ export function summariseCells(results: readonly { params: ParamSet; score: numb
   summaries.sort((a, b) => b.meanScore - a.meanScore || (a.key < b.key ? -1 : 1));
   summaries.forEach((s, i) => (s.rank = i + 1));
   return summaries;
+}
+
+/** How the final cell was chosen, recorded with the run. */
+export interface CellChoice {
+  chosen: CellSummary;
+  best: CellSummary;
+  /** best.meanScore − one standard error of best's mean: cells at or above it count as tied. */
+  cutoff: number;
+  rule: string;
+}
+
+/** Sorts simpler first: shallower (null depth = unbounded), then larger leaves, then fewer trees. */
+function simplicity(p: ParamSet): [number, number, number] {
+  const depth = typeof p.maxDepth === 'number' ? p.maxDepth : Number.POSITIVE_INFINITY;
+  const leaf = typeof p.minSamplesLeaf === 'number' ? p.minSamplesLeaf : 1;
+  const trees = typeof p.nEstimators === 'number' ? p.nEstimators : 100;
+  return [depth, -leaf, trees];
+}
+
+/**
+ * The one-standard-error rule (Breiman et al. 1984; Hastie, Tibshirani & Friedman, ESL §7.10):
+ * cells whose mean CV score is within one standard error of the best cell's mean are not
+ * distinguishable from it on this data, so the simplest of them is chosen (see
+ * {@link simplicity}). The standard error is the sample standard deviation over folds / √folds.
+ */
+export function chooseCell(summaries: readonly CellSummary[]): CellChoice {
+  if (summaries.length === 0) throw new RangeError('chooseCell needs at least one cell');
+  const best = summaries[0]!;
+  const k = best.folds;
+  const se = k > 1 ? (best.stdScore * Math.sqrt(k / (k - 1))) / Math.sqrt(k) : 0;
+  const cutoff = best.meanScore - se;
+  const tied = summaries.filter((s) => s.meanScore >= cutoff);
+  tied.sort((a, b) => {
+    const x = simplicity(a.params), y = simplicity(b.params);
+    return x[0] - y[0] || x[1] - y[1] || x[2] - y[2] || b.meanScore - a.meanScore || (a.key < b.key ? -1 : 1);
+  });
+  const chosen = tied[0]!;
+  const rule = chosen === best
+    ? `best mean CV score (${best.meanScore.toFixed(4)}); no simpler cell within one standard error (${se.toFixed(4)})`
+    : `one-standard-error rule: ${chosen.key} (${chosen.meanScore.toFixed(4)}) is the simplest of ${tied.length} cells within one standard error (${se.toFixed(4)}) of the best, ${best.key} (${best.meanScore.toFixed(4)})`;
+  return { chosen, best, cutoff, rule };
 }

@@ -11,6 +11,8 @@
  */
 import { ENGINES, ReferenceForest, type EngineName, type ProbabilisticModel } from './engines';
 import { RandomForest, resolveForestOptions, type FlatForest, type ForestOptions } from './forest';
+import { CalibratedModel, checkCalibrator } from './calibrated';
+import type { Calibrator } from './calibration';
 
 export const MODEL_KIND = 'retail24.random-forest';
 export const MODEL_VERSION = 1;
@@ -34,6 +36,8 @@ interface Header {
   nFeatures: number;
   featureNames: string[];
   featureSpec: unknown;
+  /** Score -> probability map fitted on out-of-fold predictions; absent in envelopes written before calibration (identity). */
+  calibrator?: Calibrator;
   arrays: ArrayEntry[];
 }
 
@@ -60,8 +64,8 @@ function checkFlatForest(arrays: Record<string, Stored>, nFeatures: number): Fla
   return flat;
 }
 
-/** Serialise a fitted model with its feature names and feature spec. */
-export function serializeModel(model: RandomForest | ReferenceForest, meta: { featureNames: string[]; featureSpec: unknown }): Buffer {
+/** Serialise a fitted model with its feature names, feature spec and (optional) calibrator. */
+export function serializeModel(model: RandomForest | ReferenceForest, meta: { featureNames: string[]; featureSpec: unknown; calibrator?: Calibrator }): Buffer {
   if (meta.featureNames.length !== model.nFeatures) {
     throw new RangeError(`featureNames has ${meta.featureNames.length} names, the model has ${model.nFeatures} features`);
   }
@@ -82,7 +86,7 @@ export function serializeModel(model: RandomForest | ReferenceForest, meta: { fe
   });
   const header: Header = {
     kind: MODEL_KIND, version: MODEL_VERSION, engine, params: model.options, nFeatures: model.nFeatures,
-    featureNames: meta.featureNames, featureSpec: meta.featureSpec, arrays,
+    featureNames: meta.featureNames, featureSpec: meta.featureSpec, ...(meta.calibrator ? { calibrator: meta.calibrator } : {}), arrays,
   };
   const json = Buffer.from(JSON.stringify(header), 'utf8');
   const dataStart = Math.ceil((8 + json.length) / 8) * 8;
@@ -96,8 +100,11 @@ export function serializeModel(model: RandomForest | ReferenceForest, meta: { fe
   return buf;
 }
 
-/** Load an envelope written by serializeModel; throws an Error naming what does not match. */
-export function deserializeModel(buf: Buffer): { model: ProbabilisticModel; featureNames: string[]; featureSpec: unknown; engine: EngineName; params: object } {
+/**
+ * Load an envelope written by serializeModel; throws an Error naming what does not match.
+ * `model` applies the envelope's calibrator (identity when there is none); `raw` is the forest alone.
+ */
+export function deserializeModel(buf: Buffer): { model: ProbabilisticModel; raw: ProbabilisticModel; calibrator: Calibrator; featureNames: string[]; featureSpec: unknown; engine: EngineName; params: object } {
   if (buf.length < 8 || buf.toString('latin1', 0, 4) !== MAGIC) throw new Error('not a retail24 model envelope (bad magic bytes)');
   const headerLength = buf.readUInt32LE(4);
   if (8 + headerLength > buf.length) throw new Error(`truncated model envelope: header length ${headerLength} exceeds ${buf.length} bytes`);
@@ -128,5 +135,7 @@ export function deserializeModel(buf: Buffer): { model: ProbabilisticModel; feat
   } else {
     throw new Error(`unsupported engine "${String(header.engine)}" in model envelope`);
   }
-  return { model, featureNames: header.featureNames, featureSpec: header.featureSpec, engine: header.engine, params: header.params };
+  const calibrator = header.calibrator === undefined ? ({ kind: 'identity' } as const) : checkCalibrator(header.calibrator);
+  const calibrated = calibrator.kind === 'identity' ? model : new CalibratedModel(model, calibrator);
+  return { model: calibrated, raw: model, calibrator, featureNames: header.featureNames, featureSpec: header.featureSpec, engine: header.engine, params: header.params };
 }

@@ -9,6 +9,9 @@ export interface BatchValidation {
   read: number;
   rejected: number;
   superseded: number;
+  /** The observation time of the file (epoch ms): given at ingest, else its latest first_open or purchase_date. */
+  asOf: number;
+  asOfSource: 'given' | 'latest-in-file';
 }
 
 /**
@@ -20,6 +23,8 @@ export interface WriteCheckpoint {
   inserted: number;
   updated: number;
   unchanged: number;
+  /** Written users still inside their 24 h window at the batch's asOf. */
+  pending: number;
 }
 
 export interface BatchDoc {
@@ -30,6 +35,8 @@ export interface BatchDoc {
   checksum: string;
   /** sha256 of the parsed mapping, null without one. */
   mappingHash: string | null;
+  /** The mapping's IANA zone (UTC without a mapping): the users' local time for calendar features. */
+  timezone: string;
   status: BatchStatus;
   startedAt: Date;
   finishedAt?: Date;
@@ -37,7 +44,7 @@ export interface BatchDoc {
   progress: { linesDone: number; phase: BatchStatus; updatedAt?: Date };
   validation?: BatchValidation;
   checkpoint?: WriteCheckpoint;
-  counts?: Omit<IngestSummary, 'batchId' | 'fileName' | 'bytes' | 'checksum' | 'alreadyIngested'>;
+  counts?: Omit<IngestSummary, 'batchId' | 'fileName' | 'bytes' | 'checksum' | 'alreadyIngested' | 'asOf' | 'asOfSource'>;
   error?: string;
 }
 
@@ -120,4 +127,15 @@ export async function supersededLines(db: Db, batchId: string, reason: string): 
   const lines = new Set<number>();
   for await (const r of db.collection<RejectDoc>(COLLECTIONS.rejects).find({ batchId, reason }, { projection: { line: 1 } })) lines.add(r.line);
   return lines;
+}
+
+/**
+ * The zone calendar features are computed in: the zone of the most recently finished batch (a
+ * deployment serves one app, so its exports share one zone; `zones` lists every distinct zone so
+ * a snapshot can say when batches disagreed). UTC when no batch has one.
+ */
+export async function featureTimezone(db: Db): Promise<{ timezone: string; zones: string[] }> {
+  const done = await batches(db).find({ status: 'done' }, { projection: { timezone: 1, finishedAt: 1 } }).sort({ finishedAt: -1 }).toArray();
+  const zones = [...new Set(done.map((b) => b.timezone ?? 'UTC'))].sort();
+  return { timezone: done[0]?.timezone ?? 'UTC', zones };
 }

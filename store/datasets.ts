@@ -19,8 +19,19 @@ export interface DatasetDoc {
   holdoutFraction: number;
   seed: number;
   referenceHistograms: ReferenceHistogram[];
-  /** Users known when the snapshot was taken: the base for the monitor's new-data trigger. */
+  /** Users known when the snapshot was taken (matured, pending and unlabelled). */
   usersAtSnapshot: number;
+  /** Matured users in the snapshot (= rows): the base for the monitor's new-data trigger. */
+  matured: number;
+  /** Users still inside their 24 h window when the snapshot was taken, left out of it. */
+  pending: number;
+  /** Zone of the calendar features (the ingest mapping's); `timezones` lists every zone the batches had. */
+  timezone: string;
+  timezones: string[];
+  /** sha256 over the sorted training user ids: which users a model of this snapshot has seen. */
+  trainFingerprint: string;
+  /** Latest first_open among the snapshot's users (epoch ms): "saw newer data" compares these. */
+  latestFirstOpen: number;
   blobSha256: string;
   createdAt: Date;
 }
@@ -31,10 +42,12 @@ export interface DatasetArrays {
   train: Int32Array;
   holdout: Int32Array;
   holdoutUserIds: string[];
+  /** Ids of the training rows, in row order: the gate keeps them out of any comparison. */
+  trainUserIds: string[];
 }
 
 export async function saveDataset(db: Db, doc: Omit<DatasetDoc, 'blobSha256'>, arrays: DatasetArrays): Promise<DatasetDoc> {
-  const blob = packArrays({ X: arrays.X, y: arrays.y, train: arrays.train, holdout: arrays.holdout }, { holdoutUserIds: arrays.holdoutUserIds });
+  const blob = packArrays({ X: arrays.X, y: arrays.y, train: arrays.train, holdout: arrays.holdout }, { holdoutUserIds: arrays.holdoutUserIds, trainUserIds: arrays.trainUserIds });
   const { sha256 } = await putBlob(db, BUCKETS.datasets, doc._id, blob, { kind: 'dataset' });
   const full: DatasetDoc = { ...doc, blobSha256: sha256 };
   // $setOnInsert: a retried snapshot with the same id keeps the first document unchanged.
@@ -67,6 +80,7 @@ export async function loadDataset(db: Db, id: string): Promise<{ doc: DatasetDoc
       train: arrays.train as Int32Array,
       holdout: arrays.holdout as Int32Array,
       holdoutUserIds: (meta.holdoutUserIds as string[]) ?? [],
+      trainUserIds: (meta.trainUserIds as string[]) ?? [],
     },
   };
   if (cache.size >= CACHE_MAX) cache.delete(cache.keys().next().value!);

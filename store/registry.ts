@@ -1,6 +1,6 @@
 import type { Db } from 'mongodb';
 import { COLLECTIONS } from './collections';
-import type { Params, ThresholdChoice, Trigger } from '../common/workflow-types';
+import type { Params, PromotionRecord, ThresholdChoice, Trigger } from '../common/workflow-types';
 
 export type VersionStatus = 'candidate' | 'production' | 'rejected' | 'archived';
 
@@ -26,6 +26,16 @@ export interface ModelVersionDoc {
   reason: string;
   status: VersionStatus;
   gate?: { promoted: boolean; reason: string; comparedWith: number | null; at: Date };
+  /** The gate's comparison record. */
+  promotion?: PromotionRecord;
+  /** Calibration, leakage and selection evidence recorded at registration. */
+  calibration?: { kind: string; oof: Record<string, number>; uncalibrated: Record<string, number> };
+  reliability?: { meanPredicted: number[]; observedRate: number[]; count: number[] };
+  scoreQuantiles?: number[];
+  leakage?: { name: string; auc: number; message: string }[];
+  singleFeatureAuc?: { name: string; auc: number }[];
+  selectionRule?: string;
+  trainFingerprint?: string;
   createdAt: Date;
 }
 
@@ -109,7 +119,7 @@ export async function listModelNames(db: Db): Promise<string[]> {
   return (await db.collection(COLLECTIONS.registeredModels).find().sort({ _id: 1 }).toArray()).map((d) => String(d._id));
 }
 
-export async function updateVersionStatus(db: Db, modelName: string, version: number, set: Partial<Pick<ModelVersionDoc, 'status' | 'gate'>>): Promise<void> {
+export async function updateVersionStatus(db: Db, modelName: string, version: number, set: Partial<Pick<ModelVersionDoc, 'status' | 'gate' | 'promotion'>>): Promise<void> {
   await versions(db).updateOne({ modelName, version }, { $set: set });
 }
 

@@ -1,12 +1,20 @@
 import { MongoBulkWriteError, type AnyBulkWriteOperation, type Db } from 'mongodb';
 import { COLLECTIONS } from './collections';
 import { bulkWriteInBatches } from './bulk';
-import { purchasedWithin24h, type UserRecord } from '../data/record';
+import { LABEL_STATUS, labelAsOf, maturesAt, type LabelStatus, type UserRecord } from '../data/record';
 import { sha256 } from './blobs';
 
-/** A stored user: the canonical record plus provenance. */
+/** A stored user: the canonical record, where its label stands, and provenance. */
 export interface UserDoc extends Omit<UserRecord, 'userId'> {
   _id: string;
+  /** Pending users have `label: null` until a later observation or a reported outcome resolves them. */
+  labelStatus: LabelStatus;
+  /** first_open + 24 h: the observation time from which a user without a purchase is a known non-buyer. */
+  maturesAt: number;
+  /** Observation time of the batch whose first-day fields (screens, age, …) are stored. */
+  asOf: number;
+  /** Observation time that decided `purchaseDate` and the label; null when no file with purchases has seen the user. */
+  observedAt: number | null;
   /** {@link recordHash} of the stored fields (after label merging), so equality means "nothing to write". */
   contentHash: string;
   createdBatch: string;
@@ -14,38 +22,73 @@ export interface UserDoc extends Omit<UserRecord, 'userId'> {
   ingestedAt: Date;
 }
 
-/** What one chunk write did; `unchanged` counts rows identical to what was stored. */
+/** The user fields that observations decide (everything but provenance). */
+export type StoredUser = Omit<UserDoc, '_id' | 'contentHash' | 'createdBatch' | 'lastBatch' | 'ingestedAt'> & { userId: string };
+
+/** What one chunk write did; `unchanged` counts rows identical to what was stored; `pending` counts rows still inside their window after the write. */
 export interface ChunkWriteCounts {
   inserted: number;
   updated: number;
   unchanged: number;
+  pending: number;
 }
 
 const DUPLICATE_KEY = 11000;
 
-/** Hash of the fields that matter, so an identical row from another file is "unchanged". */
-export function recordHash(r: UserRecord): string {
-  return sha256(Buffer.from(JSON.stringify([r.firstOpen, r.screens, r.age, r.numscreens, r.purchaseDate, r.label, r.extra])));
+/**
+ * Hash of the fields that matter, so an identical row from another file is "unchanged". The
+ * observation times are left out on purpose: a later file saying the same thing is no change.
+ */
+export function recordHash(r: UserRecord & { labelStatus?: LabelStatus }): string {
+  return sha256(Buffer.from(JSON.stringify([r.firstOpen, r.screens, r.age, r.numscreens, r.purchaseDate, r.label, r.extra, r.labelStatus ?? null])));
 }
 
 /**
- * The record to store when `incoming` meets what is stored. A file without a purchase column
- * (label null) never erases a known purchase: the stored purchase date is kept and the label is
- * recomputed against the incoming first_open with the 24 h rule. A file with the column is
- * authoritative, an empty cell included (DATA.md: empty means no purchase).
+ * One row of a batch observed at `asOf`: a file with a purchase column observes the label (a known
+ * 0/1 or pending, {@link labelAsOf}); a file without one observes no label at all.
  */
-export function mergeRecord(incoming: UserRecord, stored: Pick<UserDoc, 'label' | 'purchaseDate'> | null): UserRecord {
-  if (incoming.label !== null || stored === null || stored.label === null || stored.label === undefined) return incoming;
-  const purchaseDate = stored.purchaseDate ?? null;
-  return { ...incoming, purchaseDate, label: purchasedWithin24h(incoming.firstOpen, purchaseDate) };
+export function observeRecord(r: UserRecord, asOf: number): StoredUser {
+  const base = { ...r, maturesAt: maturesAt(r.firstOpen), asOf };
+  if (r.label === null) return { ...base, purchaseDate: null, label: null, labelStatus: LABEL_STATUS.unlabelled, observedAt: null };
+  const { label, status } = labelAsOf(r.firstOpen, r.purchaseDate, asOf);
+  return { ...base, label, labelStatus: status, observedAt: asOf };
 }
 
-function toDoc(r: UserRecord, batchId: string, now: Date): UserDoc {
+/** A stored document as the fields an observation decides (legacy documents without observation times included). */
+function storedUser(d: UserDoc): StoredUser {
+  const { _id, contentHash: _h, createdBatch: _c, lastBatch: _l, ingestedAt: _i, ...f } = d;
+  const labelStatus = f.labelStatus ?? (f.label === null || f.label === undefined ? LABEL_STATUS.unlabelled : LABEL_STATUS.matured);
+  return { ...f, userId: _id, extra: f.extra ?? {}, labelStatus, maturesAt: maturesAt(f.firstOpen), asOf: f.asOf ?? Number.NEGATIVE_INFINITY, observedAt: f.observedAt ?? null };
+}
+
+/**
+ * The user to store when `incoming` (observed at its batch's asOf) meets what is stored.
+ * First-day fields come from the observation with the later asOf (ties: the incoming one); the
+ * purchase and label come from the later observation *of purchases*: a file without a purchase
+ * column never erases a known purchase, and an older export backfilled after a newer one never
+ * turns a seen purchase back into a non-buyer. The label is then re-derived against the kept
+ * first_open at the kept observation time, so it always follows DATA.md's rule.
+ */
+export function mergeRecord(incoming: StoredUser, stored: StoredUser | null): StoredUser {
+  if (stored === null) return incoming;
+  const features = incoming.asOf >= stored.asOf ? incoming : stored;
+  let labels: StoredUser;
+  if (incoming.labelStatus === LABEL_STATUS.unlabelled) labels = stored;
+  else if (stored.labelStatus === LABEL_STATUS.unlabelled) labels = incoming;
+  else labels = (incoming.observedAt ?? 0) >= (stored.observedAt ?? Number.NEGATIVE_INFINITY) ? incoming : stored;
+  const out: StoredUser = { ...features, userId: incoming.userId, purchaseDate: labels.purchaseDate, observedAt: labels.observedAt, label: labels.label, labelStatus: labels.labelStatus };
+  if (labels.labelStatus !== LABEL_STATUS.unlabelled && labels.observedAt !== null) {
+    const { label, status } = labelAsOf(out.firstOpen, out.purchaseDate, labels.observedAt);
+    out.label = label;
+    out.labelStatus = status;
+  }
+  return out;
+}
+
+function toDoc(r: StoredUser, batchId: string, now: Date): UserDoc {
   const { userId, ...fields } = r;
   return { _id: userId, ...fields, contentHash: recordHash(r), createdBatch: batchId, lastBatch: batchId, ingestedAt: now };
 }
-
-type StoredHead = Pick<UserDoc, '_id' | 'contentHash' | 'label' | 'purchaseDate' | 'createdBatch' | 'lastBatch'>;
 
 /**
  * Writes one chunk of records (distinct user ids) for a batch and says what it did.
@@ -60,9 +103,10 @@ type StoredHead = Pick<UserDoc, '_id' | 'contentHash' | 'label' | 'purchaseDate'
  * (`lastBatch === batchId`) are counted as inserted/updated from their provenance, so the
  * counts of a resumed ingest equal those of an uninterrupted one.
  */
-export async function writeUserChunk(db: Db, batchId: string, records: UserRecord[], now: Date): Promise<ChunkWriteCounts> {
-  const counts: ChunkWriteCounts = { inserted: 0, updated: 0, unchanged: 0 };
-  if (records.length === 0) return counts;
+export async function writeUserChunk(db: Db, batchId: string, rows: UserRecord[], now: Date, asOf: number): Promise<ChunkWriteCounts> {
+  const counts: ChunkWriteCounts = { inserted: 0, updated: 0, unchanged: 0, pending: 0 };
+  if (rows.length === 0) return counts;
+  const records = rows.map((r) => observeRecord(r, asOf));
   const users = db.collection<UserDoc>(COLLECTIONS.users);
   const dupIndexes: number[] = [];
   try {
@@ -76,13 +120,16 @@ export async function writeUserChunk(db: Db, batchId: string, records: UserRecor
     counts.inserted += err.result.insertedCount;
     for (const e of errors) dupIndexes.push(e.index);
   }
-  if (dupIndexes.length === 0) return counts;
+  if (dupIndexes.length === 0) {
+    for (const r of records) if (r.labelStatus === LABEL_STATUS.pending) counts.pending++;
+    return counts;
+  }
 
   const dup = new Set(dupIndexes);
   const existing = records.filter((_, i) => dup.has(i));
-  const stored = new Map<string, StoredHead>();
-  const projection = { contentHash: 1, label: 1, purchaseDate: 1, createdBatch: 1, lastBatch: 1 };
-  for await (const d of users.find({ _id: { $in: existing.map((r) => r.userId) } }, { projection })) stored.set(d._id, d as StoredHead);
+  for (let i = 0; i < records.length; i++) if (!dup.has(i) && records[i]!.labelStatus === LABEL_STATUS.pending) counts.pending++;
+  const stored = new Map<string, UserDoc>();
+  for await (const d of users.find({ _id: { $in: existing.map((r) => r.userId) } })) stored.set(d._id, d);
 
   const ops: AnyBulkWriteOperation<UserDoc>[] = [];
   for (const r of existing) {
@@ -93,9 +140,11 @@ export async function writeUserChunk(db: Db, batchId: string, records: UserRecor
       // Written by an earlier attempt of this same chunk (each user occurs once per pass).
       if (prev.createdBatch === batchId) counts.inserted++;
       else counts.updated++;
+      if (prev.labelStatus === LABEL_STATUS.pending) counts.pending++;
       continue;
     }
-    const merged = mergeRecord(r, prev);
+    const merged = mergeRecord(r, storedUser(prev));
+    if (merged.labelStatus === LABEL_STATUS.pending) counts.pending++;
     const hash = recordHash(merged);
     if (hash === prev.contentHash) {
       counts.unchanged++;
@@ -222,4 +271,55 @@ export function columnRecord(c: UserColumns, i: number): UserRecord {
 
 export async function countUsers(db: Db, filter: Record<string, unknown> = {}): Promise<number> {
   return db.collection(COLLECTIONS.users).countDocuments(filter);
+}
+
+/** Users by label state: `matured` ones train and evaluate; `pending` ones wait for their window to close. */
+export async function countLabelStates(db: Db): Promise<{ matured: number; pending: number; unlabelled: number }> {
+  const users = db.collection<UserDoc>(COLLECTIONS.users);
+  const [matured, pending, total] = await Promise.all([
+    users.countDocuments({ label: { $in: [0, 1] } }),
+    users.countDocuments({ labelStatus: LABEL_STATUS.pending }),
+    users.countDocuments({}),
+  ]);
+  return { matured, pending, unlabelled: total - matured - pending };
+}
+
+/**
+ * Purchases reported by the app (POST /v1/outcomes) resolve stored users: a purchase is an
+ * observation at its own time, so a pending user becomes a buyer (inside the window) or a known
+ * non-buyer (purchase after the window closed). A stored earlier purchase is kept. Returns the
+ * number of users whose label changed.
+ */
+export async function resolveWithOutcomes(db: Db, outcomes: readonly { userId: string; purchaseAt: number }[]): Promise<number> {
+  if (outcomes.length === 0) return 0;
+  const users = db.collection<UserDoc>(COLLECTIONS.users);
+  const byId = new Map<string, number>();
+  for (const o of outcomes) byId.set(o.userId, Math.min(o.purchaseAt, byId.get(o.userId) ?? Number.POSITIVE_INFINITY));
+  const ops: AnyBulkWriteOperation<UserDoc>[] = [];
+  for await (const d of users.find({ _id: { $in: [...byId.keys()] } })) {
+    const at = byId.get(d._id)!;
+    if (at < d.firstOpen) continue; // a purchase before first open is no evidence about this window
+    const prev = storedUser(d);
+    if (prev.purchaseDate !== null && prev.purchaseDate <= at) continue;
+    const observedAt = Math.max(at, prev.observedAt ?? at);
+    const { label, status } = labelAsOf(prev.firstOpen, at, observedAt);
+    const next = { ...prev, purchaseDate: at, observedAt, label, labelStatus: status };
+    const hash = recordHash(next);
+    if (hash === d.contentHash) continue;
+    ops.push({ updateOne: { filter: { _id: d._id }, update: { $set: { purchaseDate: at, observedAt, label, labelStatus: status, contentHash: hash } } } });
+  }
+  if (ops.length > 0) await bulkWriteInBatches(users, ops);
+  return ops.length;
+}
+
+/** The stored users with these ids whose label is known (matured), as records, in the order of `ids`. */
+export async function maturedUsersByIds(db: Db, ids: readonly string[]): Promise<UserRecord[]> {
+  const users = db.collection<UserDoc>(COLLECTIONS.users);
+  const byId = new Map<string, UserRecord>();
+  // $in lists of 5,000: one query per chunk instead of one per user, small enough for any server.
+  for (let i = 0; i < ids.length; i += 5000) {
+    const projection = { contentHash: 0, createdBatch: 0, lastBatch: 0, ingestedAt: 0 };
+    for await (const d of users.find({ _id: { $in: ids.slice(i, i + 5000) as string[] }, label: { $in: [0, 1] } }, { projection })) byId.set(d._id, docToRecord(d as UserDoc));
+  }
+  return ids.map((id) => byId.get(id)).filter((u): u is UserRecord => u !== undefined);
 }

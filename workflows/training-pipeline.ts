@@ -42,7 +42,10 @@ export async function trainingPipeline(input: TrainingPipelineInput): Promise<Pi
     await stage('grid-search', { snapshot });
 
     const t1 = Date.now();
-    const cells = await quick.planGrid({ runId, datasetId: snapshot.datasetId, grid: settings.paramGrid, folds: settings.folds, seed: settings.seed, classWeight: settings.classWeight });
+    const cells = await quick.planGrid({
+      runId, datasetId: snapshot.datasetId, grid: settings.paramGrid, folds: settings.folds, seed: settings.seed, classWeight: settings.classWeight,
+      engine: settings.engine, scoring: settings.scoring, targetRecall: settings.targetRecall,
+    });
     progress.cellsTotal = cells.length;
     const results = await runBounded(cells, settings.gridConcurrency, async (cell: CellTask) => {
       const r: CellResult = await heavy.runCvCell(cell);
@@ -52,9 +55,9 @@ export async function trainingPipeline(input: TrainingPipelineInput): Promise<Pi
     });
     const gridMs = t(t1);
     await stage('threshold', { cells: results.map((r) => ({ cellKey: r.cellKey, foldIndex: r.foldIndex, score: r.score, fitMs: r.fitMs, workerIdentity: r.workerIdentity })) });
-    const selection = await heavy.selectBest({ runId, datasetId: snapshot.datasetId, targetRecall: settings.targetRecall });
+    const selection = await heavy.selectBest({ runId, datasetId: snapshot.datasetId, targetRecall: settings.targetRecall, calibration: settings.calibration });
     await stage('refit', { selection });
-    await heavy.refitAndEvaluate({ runId, datasetId: snapshot.datasetId, params: selection.bestParams, threshold: selection.threshold, seed: settings.seed });
+    await heavy.refitAndEvaluate({ runId, datasetId: snapshot.datasetId, params: selection.bestParams, threshold: selection.threshold, seed: settings.seed, engine: settings.engine, targetRecall: settings.targetRecall, leakageAucBound: settings.leakageAucBound });
     await stage('register');
     const version = await quick.registerCandidate({ runId, modelName: settings.modelName, datasetId: snapshot.datasetId, selection, settings, trigger: input.trigger, reason: input.reason, timings: { snapshotAndGridMs: t(t0), gridMs } });
     upsertSearchAttributes({ [SEARCH_ATTRIBUTES.modelVersion]: [version.version] });

@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { recordOutcomes } from '../../store/outcomes';
+import { resolveWithOutcomes } from '../../store/users';
 import { parseTimestamp } from '../../data/timestamp';
 import { MAX_USER_ID_LENGTH } from '../../data/record';
 import { ensureMonitor } from '../../cli/monitor';
@@ -44,7 +45,9 @@ export function feedbackRouter(deps: AppDeps): Router {
     const list = Array.isArray(req.body) ? parseBody(outcomeList, req.body) : [parseBody(outcome, req.body)];
     // One user, one purchase: the earliest reported wins (recordOutcomes uses $min).
     const written = await recordOutcomes(deps.db, list.map((o) => ({ userId: o.user_id, purchaseAt: o.purchase_date })));
-    res.status(202).json({ received: list.length, written });
+    // A reported purchase is an observation: pending users it concerns get their label now.
+    const resolved = await resolveWithOutcomes(deps.db, list.map((o) => ({ userId: o.user_id, purchaseAt: o.purchase_date.getTime() })));
+    res.status(202).json({ received: list.length, written, resolved });
   });
 
   r.post('/v1/retrain', auth, requireJson, async (req, res) => {

@@ -56,7 +56,7 @@ describe('ingestUpload resuming from its checkpoint', () => {
     // Rewind the batch to "chunk 1 checkpointed, chunks 2-3 written but not recorded": the
     // state a worker killed right before its second checkpoint leaves behind, and worse.
     await batches(dbs.resumed).updateOne({ _id: full.batchId }, {
-      $set: { status: 'writing', checkpoint: { nextLine: CHUNK_ROWS + 2, inserted: CHUNK_ROWS, updated: 0, unchanged: 0 } },
+      $set: { status: 'writing', checkpoint: { nextLine: CHUNK_ROWS + 2, inserted: CHUNK_ROWS, updated: 0, unchanged: 0, pending: 0 } },
       $unset: { counts: '' },
     });
 

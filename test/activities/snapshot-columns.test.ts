@@ -8,7 +8,7 @@ import { loadDataset } from '../../store/datasets';
 import { createFeatureActivities } from '../../activities/features';
 import { loadConfig } from '../../config';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import type { UserRecord } from '../../data/record';
+import { LABEL_WINDOW_MS, type UserRecord } from '../../data/record';
 import { testStack, uniqueDbName } from '../helpers/stack';
 
 /** Users covering every field shape the columns must round-trip: null age, no screens, repeated screens, absent/present extras, no purchase. */
@@ -34,9 +34,12 @@ describe('snapshot from columns', () => {
   beforeAll(async () => {
     client = await Client.connect(testStack().mongoUri);
     db = client.db(uniqueDbName(import.meta.url));
-    const docs: UserDoc[] = input.map(({ userId, ...f }) => ({ _id: userId, ...f, contentHash: recordHash({ userId, ...f }), createdBatch: 'b', lastBatch: 'b', ingestedAt: new Date() }));
+    const docs: UserDoc[] = input.map(({ userId, ...f }) => ({
+      _id: userId, ...f, labelStatus: 'matured' as const, maturesAt: f.firstOpen + LABEL_WINDOW_MS, asOf: f.firstOpen + LABEL_WINDOW_MS, observedAt: f.firstOpen + LABEL_WINDOW_MS,
+      contentHash: recordHash({ userId, ...f }), createdBatch: 'b', lastBatch: 'b', ingestedAt: new Date(),
+    }));
     // One unlabelled user: never part of a snapshot.
-    docs.push({ ...docs[0]!, _id: 'unlabelled', label: null });
+    docs.push({ ...docs[0]!, _id: 'unlabelled', label: null, labelStatus: 'unlabelled', observedAt: null });
     await db.collection<UserDoc>(COLLECTIONS.users).insertMany(docs);
   });
 
@@ -57,7 +60,7 @@ describe('snapshot from columns', () => {
   });
 
   it('when a snapshot is built, then its matrix equals transformBatch over the stored records', async () => {
-    const settings = { splitStrategy: 'stratified' as const, holdoutFraction: 0.2, seed: 42 };
+    const settings = { splitStrategy: 'hash' as const, holdoutFraction: 0.2, seed: 42 };
     const { buildSnapshot } = createFeatureActivities({ db, config: loadConfig({}), workerIdentity: 'test' });
 
     const summary = (await new MockActivityEnvironment().run(buildSnapshot, settings)) as { datasetId: string };

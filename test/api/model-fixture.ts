@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type { Db } from 'mongodb';
 import { readUserLogs } from '../../data/csv-reader';
 import { fitFeatureSpec, transformBatch } from '../../data/features';
-import type { UserRecord } from '../../data/record';
+import { LABEL_WINDOW_MS, type UserRecord } from '../../data/record';
 import { fitRandomForest } from '../../ml/forest';
 import { serializeModel } from '../../ml/serialize';
 import { evaluateBinary } from '../../ml/metrics';
@@ -71,8 +71,12 @@ export async function registerFixtureModel(db: Db, opts: FixtureModelOptions, us
   await saveDataset(db, {
     _id: datasetId, spec, names: spec.names, rows: all.length, cols, labelRate: ev.baseRate, trainRows: nTrain, holdoutRows: nHold,
     splitStrategy: 'position', holdoutFraction: 0.2, seed, referenceHistograms: referenceHistograms(spec.names, X.subarray(0, nTrain * cols), nTrain),
-    usersAtSnapshot: all.length, createdAt: new Date(),
-  }, { X, y, train: Int32Array.from({ length: nTrain }, (_, i) => i), holdout: Int32Array.from({ length: nHold }, (_, i) => nTrain + i), holdoutUserIds: all.slice(nTrain).map((u) => u.userId) });
+    usersAtSnapshot: all.length, matured: all.length, pending: 0, timezone: spec.timezone, timezones: [spec.timezone],
+    trainFingerprint: `fixture-${runId}`, latestFirstOpen: all.reduce((m, u) => Math.max(m, u.firstOpen), 0), createdAt: new Date(),
+  }, {
+    X, y, train: Int32Array.from({ length: nTrain }, (_, i) => i), holdout: Int32Array.from({ length: nHold }, (_, i) => nTrain + i),
+    holdoutUserIds: all.slice(nTrain).map((u) => u.userId), trainUserIds: all.slice(0, nTrain).map((u) => u.userId),
+  });
   const blob = await putBlob(db, BUCKETS.models, `run:${runId}`, serializeModel(model, { featureNames: spec.names, featureSpec: spec }));
   const imp = model.featureImportances();
   const metrics = { roc_auc: ev.rocAuc, average_precision: ev.averagePrecision, precision: ev.precision, recall: ev.recall, f1: ev.f1, accuracy: (ev.tp + ev.tn) / ev.n };
@@ -90,7 +94,8 @@ export async function registerFixtureModel(db: Db, opts: FixtureModelOptions, us
   return doc;
 }
 
-/** Stores users as if ingested now (after any snapshot), for the drift page. */
+/** Stores users as if ingested now (after any snapshot), for the drift page; observed once every window has closed. */
 export async function ingestUsers(db: Db, users: UserRecord[], batchId = `batch-${Date.now()}`): Promise<void> {
-  for (let i = 0; i < users.length; i += 1000) await writeUserChunk(db, batchId, users.slice(i, i + 1000), new Date());
+  const asOf = users.reduce((m, u) => Math.max(m, u.firstOpen + LABEL_WINDOW_MS, u.purchaseDate ?? 0), 0);
+  for (let i = 0; i < users.length; i += 1000) await writeUserChunk(db, batchId, users.slice(i, i + 1000), new Date(), asOf);
 }

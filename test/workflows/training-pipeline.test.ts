@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SAMPLE_CSV, SAMPLE_ORACLE_AUC, startPipelineHarness, type PipelineHarness } from '../helpers/pipeline';
+import { SAMPLE_CSV, SAMPLE_ORACLE_AUC, SAMPLE_PENDING, SAMPLE_USERS, startPipelineHarness, type PipelineHarness } from '../helpers/pipeline';
 import { uploadFile } from '../../store/uploads';
 import { trainingSettings } from '../../cli/settings';
 import { WORKFLOW_TYPES, trainingWorkflowId } from '../../common/constants';
@@ -34,8 +34,15 @@ describe('trainingPipeline on the real Temporal dev server and MongoDB-protocol 
 
   it('when the sample is ingested, then every valid row becomes a user', () => {
     expect(first.ingest).not.toBeNull();
-    expect(first.ingest!.read).toBe(5000);
-    expect(first.ingest!.inserted + first.ingest!.rejected + first.ingest!.superseded).toBe(5000);
+    expect(first.ingest!.read).toBe(SAMPLE_USERS);
+    expect(first.ingest!.inserted + first.ingest!.rejected + first.ingest!.superseded).toBe(SAMPLE_USERS);
+  });
+
+  it('when the export was cut at its last first open, then users inside their window are pending and left out of training', () => {
+    // The generator's truth file counts 292 users without a purchase at the cut whose window is open.
+    expect(first.ingest!.pending).toBe(SAMPLE_PENDING);
+    expect(first.snapshot.pending).toBe(SAMPLE_PENDING);
+    expect(first.snapshot.rows).toBe(SAMPLE_USERS - SAMPLE_PENDING);
   });
 
   it('when the first model is trained, then it is version 1 and promoted to production', async () => {
@@ -49,8 +56,14 @@ describe('trainingPipeline on the real Temporal dev server and MongoDB-protocol 
     // The oracle (true-probability) AUC bounds any model; holdout of 1,000 users gives AUC a
     // standard error of about 0.015, so above oracle + 0.03 (2 SE) would mean leakage.
     expect(m.roc_auc).toBeLessThan(SAMPLE_ORACLE_AUC + 0.03);
-    // A forest on 4,000 rows should recover most of the signal: within 0.08 of the oracle.
+    // A forest on 8,000 rows should recover most of the signal: within 0.08 of the oracle.
     expect(m.roc_auc).toBeGreaterThan(SAMPLE_ORACLE_AUC - 0.08);
+    // Calibrated on out-of-fold predictions: a perfectly calibrated model shows ECE 0.019 on
+    // average and under 0.032 in 99 % of holdouts of 2,000 users (simulated, 10 equal-mass bins),
+    // while the balanced-weight forest alone sits near 0.15 (mean p ≈ 0.37 vs base rate 0.2).
+    expect(m.ece).toBeLessThan(0.035);
+    // Mean p vs base rate: the base rate's SE on 2,000 users is 0.009; 0.02 is the issue's bound.
+    expect(Math.abs(m.mean_probability! - m.base_rate!)).toBeLessThan(0.02);
     // The threshold was chosen on out-of-fold predictions to reach recall 0.90; with ~200 holdout
     // buyers recall has a standard error of ~0.021, so 3 SE below the target is the floor.
     expect(m.recall).toBeGreaterThan(0.9 - 3 * 0.021);
@@ -69,10 +82,14 @@ describe('trainingPipeline on the real Temporal dev server and MongoDB-protocol 
     expect(p).toMatchObject({ stage: 'done', cellsDone: 12, cellsTotal: 12 });
   });
 
-  it('when the same data is trained again, then the candidate is kept as a version but not promoted', async () => {
+  it('when the same data is trained again, then the candidate is kept as a version but not promoted (no newer data)', async () => {
     expect(second.version.version).toBe(2);
     expect(second.promotion.promoted).toBe(false);
-    expect(second.promotion.reason).toMatch(/no improvement|recall fell|F1 dropped/);
+    expect(second.promotion.reason).toMatch(/no newer data/);
+    const v2 = await getVersion(h.store.db, h.config.MODEL_NAME, 2);
+    // Same users, same seed: the comparison ran on the whole holdout (nothing seen by v1) and found no difference.
+    expect(v2?.promotion).toMatchObject({ rule: 'non-inferior', verdict: 'rejected', sawNewerData: false, excludedSeenByProduction: 0, comparedWith: 1 });
+    expect(v2!.promotion!.n).toBe(first.snapshot.holdoutRows);
     expect((await getAlias(h.store.db, h.config.MODEL_NAME, 'production'))?.version).toBe(1);
     expect((await getVersion(h.store.db, h.config.MODEL_NAME, 2))?.status).toBe('rejected');
     const history = await aliasHistory(h.store.db, h.config.MODEL_NAME);

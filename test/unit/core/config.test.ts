@@ -6,10 +6,22 @@ describe('loadConfig', () => {
     const c = loadConfig({});
     expect(c.MODEL_NAME).toBe('Retail24RandomForestClassifier');
     expect(c.TASK_QUEUE).toBe('retail24');
-    expect(c.PARAM_GRID).toEqual({ nEstimators: [100, 200], maxDepth: [5, 10] });
+    expect(c.PARAM_GRID).toEqual({ nEstimators: [100], maxDepth: [8, 12, null], minSamplesLeaf: [1, 5, 20] });
+    expect(c.SCORING).toBe('precision_at_target_recall');
+    expect(c.SPLIT_STRATEGY).toBe('hash');
+    expect(c.PROMOTION_RULE).toBe('non-inferior');
     expect(c.CV_FOLDS).toBe(3);
     expect(c.TARGET_RECALL).toBe(0.9);
     expect(c.TEMPORAL_ADDRESS).toBeUndefined();
+  });
+
+  it('when PARAM_GRID names a preset, then that grid applies (seed = the first round grid)', () => {
+    expect(loadConfig({ PARAM_GRID: 'seed' }).PARAM_GRID).toEqual({ nEstimators: [100, 200], maxDepth: [5, 10] });
+    expect(loadConfig({ PARAM_GRID: '{"maxDepth":[3]}' }).PARAM_GRID).toEqual({ maxDepth: [3] });
+  });
+
+  it('when SPLIT_STRATEGY is the old name stratified, then the stable hash split applies', () => {
+    expect(loadConfig({ SPLIT_STRATEGY: 'stratified' }).SPLIT_STRATEGY).toBe('hash');
   });
 
   it.each([
@@ -19,6 +31,9 @@ describe('loadConfig', () => {
     ['MONGODB_URI', 'http://x'],
     ['PARAM_GRID', '{not json'],
     ['PARAM_GRID', '{"maxDepth": []}'],
+    ['PARAM_GRID', 'nosuchpreset'],
+    ['PROMOTION_RULE', 'always'],
+    ['CALIBRATION', 'magic'],
     ['TARGET_RECALL', '1.5'],
     ['ENGINE', 'xgboost'],
     ['API_TOKEN', 'short'],

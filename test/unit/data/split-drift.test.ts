@@ -1,32 +1,49 @@
 import { describe, expect, it } from 'vitest';
-import { splitHoldout } from '../../../data/split';
+import { holdoutHash, splitHoldout } from '../../../data/split';
 import { driftReport, psi, referenceHistograms } from '../../../ml/drift';
 import { Rng } from '../../../data/random';
 
 describe('splitHoldout', () => {
   const n = 1000;
   const firstOpen = Float64Array.from({ length: n }, (_, i) => (i * 7919) % n); // a permutation of 0..n-1
-  const y = Uint8Array.from({ length: n }, (_, i) => (i % 5 === 0 ? 1 : 0));
+  const ids = Array.from({ length: n }, (_, i) => String(1_000_000 + i));
 
   it('when the strategy is time, then holdout is exactly the latest 20 %', () => {
-    const { train, holdout } = splitHoldout({ firstOpen, y, strategy: 'time', seed: 1 });
+    const { train, holdout } = splitHoldout({ ids, firstOpen, strategy: 'time', seed: 1 });
     expect(holdout.length).toBe(200);
     expect(Math.min(...Array.from(holdout, (i) => firstOpen[i]))).toBe(800);
     expect(train.length + holdout.length).toBe(n);
   });
 
-  it('when stratified, then both sides keep the class ratio and the same seed gives the same split', () => {
-    const a = splitHoldout({ firstOpen, y, strategy: 'stratified', seed: 7 });
-    const b = splitHoldout({ firstOpen, y, strategy: 'stratified', seed: 7 });
-    const c = splitHoldout({ firstOpen, y, strategy: 'stratified', seed: 8 });
+  it('when the strategy is hash, then the same seed gives the same split and another seed another one', () => {
+    const a = splitHoldout({ ids, firstOpen, strategy: 'hash', seed: 7 });
+    const b = splitHoldout({ ids, firstOpen, strategy: 'hash', seed: 7 });
+    const c = splitHoldout({ ids, firstOpen, strategy: 'hash', seed: 8 });
     expect(Array.from(a.holdout)).toEqual(Array.from(b.holdout));
     expect(Array.from(a.holdout)).not.toEqual(Array.from(c.holdout));
-    expect(Array.from(a.holdout).filter((i) => y[i]).length).toBe(40); // 20 % of the 200 positives
     expect(new Set([...a.train, ...a.holdout]).size).toBe(n);
+    // Binomial(1000, 0.2): sd 12.6, so 200 ± 4 sd holds unless the hash is not uniform.
+    expect(Math.abs(a.holdout.length - 200)).toBeLessThan(51);
+  });
+
+  it('when more users arrive, then every earlier user stays on its side (a holdout neither model trained on)', () => {
+    const before = splitHoldout({ ids, firstOpen, strategy: 'hash', seed: 42 });
+    const more = [...ids, ...Array.from({ length: 500 }, (_, i) => `new-${i}`)].reverse();
+    const after = splitHoldout({ ids: more, firstOpen: new Float64Array(more.length), strategy: 'hash', seed: 42 });
+    const heldAfter = new Set(Array.from(after.holdout, (i) => more[i]));
+    const heldBefore = new Set(Array.from(before.holdout, (i) => ids[i]));
+    for (const id of ids) expect(heldAfter.has(id)).toBe(heldBefore.has(id));
+  });
+
+  it('when a million hashes are drawn, then each decile holds 10 % within sampling noise', () => {
+    const counts = new Array<number>(10).fill(0);
+    for (let i = 0; i < 1_000_000; i++) counts[Math.floor(holdoutHash(String(i), 42) * 10)]!++;
+    // Binomial(1e6, 0.1): sd 300; 5 sd is 1,500.
+    for (const c of counts) expect(Math.abs(c - 100_000)).toBeLessThan(1500);
   });
 
   it('when the fraction is out of range, then RangeError names it', () => {
-    expect(() => splitHoldout({ firstOpen, y, strategy: 'time', holdoutFraction: 1, seed: 1 })).toThrow(/holdoutFraction.*1/);
+    expect(() => splitHoldout({ ids, firstOpen, strategy: 'time', holdoutFraction: 1, seed: 1 })).toThrow(/holdoutFraction.*1/);
   });
 });
 
