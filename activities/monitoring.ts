@@ -9,6 +9,8 @@ import { driftReport } from '../ml/drift';
 import { PRODUCTION_ALIAS } from '../common/constants';
 import type { MonitorPolicy, TriggerState } from '../workflows/messages';
 import type { ActivityDeps } from './deps';
+import { trainingSettings } from '../config';
+import type { TrainingSettings } from '../common/workflow-types';
 
 /** Fewer new users than this cannot give a stable PSI over 10 bins; drift is then not assessed. */
 const MIN_DRIFT_ROWS = 200;
@@ -22,8 +24,17 @@ export interface MonitorCheck {
   drift: { feature: string; psi: number; level: string }[];
 }
 
-export function createMonitoringActivities({ db }: ActivityDeps) {
+export function createMonitoringActivities({ db, config }: ActivityDeps) {
   return {
+    /**
+     * The training settings a run started now should use: this worker's configuration at this
+     * moment (a redeployed worker with a new PARAM_GRID changes the next monitor-started run),
+     * never those frozen into the monitor's input when it was first started.
+     */
+    async currentTrainingSettings(args: { modelName: string }): Promise<TrainingSettings> {
+      return { ...trainingSettings(config), modelName: args.modelName };
+    },
+
     /**
      * Evaluates the three automatic triggers against the policy: new data since the newest
      * snapshot, live F1 of production against its F1 at promotion, PSI drift of new users

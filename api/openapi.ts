@@ -11,7 +11,7 @@ const rawUser = {
   required: ['user_id', 'first_open', 'screen_list'],
   properties: {
     user_id: { oneOf: [{ type: 'string', minLength: 1, maxLength: 128 }, { type: 'integer', minimum: 0 }], description: 'unique user id' },
-    first_open: { oneOf: [{ type: 'string', example: '2026-03-01 20:15:00' }, { type: 'number' }], description: 'ISO 8601 or YYYY-MM-DD HH:MM:SS (model time zone), or epoch ms' },
+    first_open: { oneOf: [{ type: 'string', example: '2026-03-01 20:15:00' }, { type: 'number' }], description: 'ISO 8601 or YYYY-MM-DD HH:MM:SS, or epoch ms. A timestamp without an offset is wall time in the production model’s zone (its feature spec timezone, taken from the ingest mapping), the same way ingest read the training data; an explicit Z or offset wins.' },
     screen_list: { oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }], description: 'comma-separated screen names, may be empty' },
     age: { oneOf: [{ type: 'integer', minimum: 0, maximum: 120 }, { type: 'null' }] },
     numscreens: { oneOf: [{ type: 'integer', minimum: 0 }, { type: 'null' }] },
@@ -21,8 +21,13 @@ const rawUser = {
 
 const prediction = {
   type: 'object',
-  required: ['user_id', 'probability', 'decision'],
-  properties: { user_id: { type: 'string' }, probability: { type: 'number', minimum: 0, maximum: 1 }, decision: { type: 'boolean' } },
+  required: ['user_id', 'probability', 'decision', 'percentile'],
+  properties: {
+    user_id: { type: 'string' },
+    probability: { type: 'number', minimum: 0, maximum: 1, description: 'calibrated probability of a purchase within 24 h of first_open (isotonic or Platt, fitted on out-of-fold predictions)' },
+    decision: { type: 'boolean', description: 'probability >= the threshold chosen for the target recall' },
+    percentile: { type: 'number', minimum: 0, maximum: 100, nullable: true, description: "share (%) of the holdout's calibrated scores at or below this one; null for models registered without a score distribution" },
+  },
 };
 const modelRef = { type: 'object', properties: { name: { type: 'string' }, version: { type: 'integer' }, threshold: { type: 'number' } } };
 const outcome = {
@@ -55,7 +60,7 @@ export function openApiDocument(config: Config): object {
           summary: 'Score one user or an array of users',
           requestBody: { required: true, ...json({ oneOf: [rawUser, { type: 'array', minItems: 1, maxItems: config.PREDICT_MAX_BATCH, items: rawUser }] }) },
           responses: {
-            200: { description: 'scores', ...json({ type: 'object', properties: { requestId: { type: 'string' }, model: modelRef, predictions: { type: 'array', items: prediction }, user_id: { type: 'string' }, probability: { type: 'number' }, decision: { type: 'boolean' } } }) },
+            200: { description: 'scores', ...json({ type: 'object', properties: { requestId: { type: 'string' }, model: modelRef, predictions: { type: 'array', items: prediction }, ...prediction.properties } }) },
             400: error, 413: error, 415: error, 503: error,
           },
         },

@@ -12,6 +12,23 @@ interface ServingShape {
   buf: Float64Array;
   /** `model` of every response, built once (JSON.stringify only reads it). */
   modelInfo: Readonly<{ name: string; version: number; threshold: number }>;
+  /** The holdout's calibrated scores, sorted (a sample of at most 1,001): a user's percentile is its rank among them. */
+  quantiles: Float64Array | null;
+}
+
+/**
+ * Percentage (0–100) of the holdout's calibrated scores at or below `p`: "this user scores higher
+ * than 93 % of the users the model was evaluated on". Null for a model registered without them.
+ */
+export function percentileOf(sorted: Float64Array | null, p: number): number | null {
+  if (!sorted || sorted.length === 0) return null;
+  let lo = 0, hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid]! <= p) lo = mid + 1;
+    else hi = mid;
+  }
+  return Math.round((lo / sorted.length) * 1000) / 10;
 }
 
 // Per loaded model, built once: the request path must not rebuild sets or mappings per user.
@@ -28,6 +45,7 @@ export function servingShape(m: LoadedModel): ServingShape {
       allowedList: [...allowed].join(', '),
       buf: new Float64Array(m.spec.names.length),
       modelInfo: Object.freeze({ name: m.modelName, version: m.version, threshold: m.threshold }),
+      quantiles: m.doc.scoreQuantiles?.length ? Float64Array.from(m.doc.scoreQuantiles) : null,
     };
     shapes.set(m, s);
   }
@@ -36,8 +54,11 @@ export function servingShape(m: LoadedModel): ServingShape {
 
 export interface Scored {
   user_id: string;
+  /** Calibrated P(purchase within 24 h of first open). */
   probability: number;
   decision: boolean;
+  /** Rank among the holdout's calibrated scores, 0–100 (null for models without a stored score distribution). */
+  percentile: number | null;
   firstOpen: number;
 }
 
@@ -67,5 +88,5 @@ export function scoreOne(m: LoadedModel, body: unknown, path: string): Scored {
   }
   // The shared buffer is safe: scoring is synchronous, nothing else runs between transform and predict.
   const p = m.model.predictProbaRow(transform(m.spec, v.record, shape.buf));
-  return { user_id: v.record.userId, probability: p, decision: p >= m.threshold, firstOpen: v.record.firstOpen };
+  return { user_id: v.record.userId, probability: p, decision: p >= m.threshold, percentile: percentileOf(shape.quantiles, p), firstOpen: v.record.firstOpen };
 }

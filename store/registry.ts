@@ -12,7 +12,7 @@ export interface ModelVersionDoc {
   datasetId: string;
   engine: string;
   params: Params;
-  cvTable: { cellKey: string; params: Params; mean: number; std: number; fitMs: number; folds: number; rank?: number; meanMetrics?: Record<string, number> }[];
+  cvTable: { cellKey: string; params: Params; mean: number; std: number; fitMs: number; folds: number; rank?: number; meanMetrics?: Record<string, number>; chosen?: boolean }[];
   scoring: string;
   threshold: ThresholdChoice;
   metrics: Record<string, number>;

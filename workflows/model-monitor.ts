@@ -7,7 +7,7 @@ import { NON_RETRYABLE } from '../common/errors';
 import { WORKFLOW_TYPES, trainingWorkflowId } from '../common/constants';
 import { checkNowSignal, requestRetrainSignal, setPolicyUpdate, statusQuery, type MonitorPolicy, type MonitorStatus, type RetrainRequest } from './messages';
 
-const { monitorCheck, runState } = proxyActivities<Activities>({
+const { monitorCheck, runState, currentTrainingSettings } = proxyActivities<Activities>({
   startToCloseTimeout: '10 minutes',
   retry: { initialInterval: '2s', maximumInterval: '1 minute', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE },
 });
@@ -90,9 +90,11 @@ export async function modelMonitor(input: MonitorInput): Promise<void> {
       return;
     }
     const workflowId = trainingWorkflowId(input.modelName, trigger, new Date().toISOString());
+    // Settings as configured now, not as they were when this monitor first started (input.settings).
+    const settings = await currentTrainingSettings({ modelName: input.modelName });
     const child = await startChild(WORKFLOW_TYPES.trainingPipeline, {
       workflowId,
-      args: [{ settings: input.settings, trigger, reason, requestedBy }],
+      args: [{ settings, trigger, reason, requestedBy }],
       parentClosePolicy: ParentClosePolicy.ABANDON, // a retrain outlives the monitor's continueAsNew
     });
     status.currentRun = workflowId;

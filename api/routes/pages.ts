@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { aliasHistory, getAlias, getVersion, getVersionByRun, listAliases, listVersions } from '../../store/registry';
 import { getRun, listRuns } from '../../store/runs';
+import { countLabelStates } from '../../store/users';
 import { PRODUCTION_ALIAS } from '../../common/constants';
 import { barChart, lineChart } from '../charts';
 import { monitorStatus } from '../page-data';
@@ -23,13 +24,14 @@ export function pagesRouter(deps: AppDeps): Router {
 
   r.get('/', async (_req, res) => {
     const alias = await getAlias(deps.db, name, PRODUCTION_ALIAS);
-    const [production, runs, monitor] = await Promise.all([
+    const [production, runs, monitor, data] = await Promise.all([
       alias ? getVersion(deps.db, name, alias.version) : null,
       listRuns(deps.db, name, 10),
       monitorStatus(deps.temporal, name),
+      countLabelStates(deps.db),
     ]);
     res.render('overview', {
-      title: 'Overview', page: 'overview', modelName: name, alias, production, monitor,
+      title: 'Overview', page: 'overview', modelName: name, alias, production, monitor, data,
       productionRunUrl: production ? runUrl(production.runId) : null,
       runs: runs.map((run) => ({ ...run, url: runUrl(run._id) })),
       serving: deps.models.current()?.version ?? null,
@@ -53,9 +55,11 @@ export function pagesRouter(deps: AppDeps): Router {
     const charts = version ? {
       roc: lineChart([{ name: `AUC ${(version.metrics.roc_auc ?? NaN).toFixed(3)}`, x: version.curves.roc.fpr, y: version.curves.roc.tpr, color: '#3b6fd4' }], { title: 'ROC (holdout)', xLabel: 'false positive rate', yLabel: 'true positive rate', diagonal: true }),
       pr: lineChart([{ name: `AP ${(version.metrics.average_precision ?? NaN).toFixed(3)}`, x: version.curves.pr.recall, y: version.curves.pr.precision, color: '#d4703b' }], { title: 'Precision–recall (holdout)', xLabel: 'recall', yLabel: 'precision' }),
+      reliability: version.reliability ? lineChart([{ name: `ECE ${(version.metrics.ece ?? NaN).toFixed(3)}`, x: version.reliability.meanPredicted, y: version.reliability.observedRate, color: '#2f9e6a' }], { title: 'Reliability (holdout, 10 equal-mass bins)', xLabel: 'mean predicted probability', yLabel: 'observed buyer rate', diagonal: true }) : null,
       importances: barChart(version.featureImportances.slice(0, 25).map((fi) => ({ label: fi.name, value: fi.importance })), { title: 'Feature importances (top 25)' }),
     } : null;
-    const bestKey = version?.cvTable.reduce((best, c) => (best === null || c.mean > best.mean ? c : best), null as null | (typeof version.cvTable)[number])?.cellKey;
+    // The cell the selection rule chose (one-standard-error rule), not necessarily the highest mean.
+    const bestKey = version?.cvTable.find((c) => c.chosen)?.cellKey ?? version?.cvTable.reduce((best, c) => (best === null || c.mean > best.mean ? c : best), null as null | (typeof version.cvTable)[number])?.cellKey;
     res.render('run', { title: `Run ${id}`, page: 'runs', run, runUrl: runUrl(id), version, charts, bestKey });
   });
 

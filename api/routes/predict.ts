@@ -33,7 +33,7 @@ export function predictRouter(deps: AppDeps): Router {
     const p = scoreOne(m, req.body, '');
     deps.predictionLog?.recordOne(m.modelName, m.version, p.user_id, p.probability, p.decision, p.firstOpen);
     deps.metrics?.countPredictions(m.modelName, m.version, 1);
-    res.json({ requestId, model, user_id: p.user_id, probability: p.probability, decision: p.decision });
+    res.json({ requestId, model, user_id: p.user_id, probability: p.probability, decision: p.decision, percentile: p.percentile });
   });
   return r;
 }
