@@ -23,10 +23,11 @@ const tmp = mkdtempSync(join(tmpdir(), 'retail24-ingest-act-'));
 
 // Fixtures hold 2-5 rows, so one bad row is 20-50 %: reject-share tests set their own limit,
 // the per-row tests allow every share so that the rows themselves are what is checked.
-async function ingest(path: string, opts: { mapping?: unknown; rejectLimit?: number; fileName?: string } = {}): Promise<IngestSummary> {
+async function ingest(path: string, opts: { mapping?: unknown; rejectLimit?: number; fileName?: string; asOf?: string } = {}): Promise<IngestSummary> {
   const up = await uploadFile(db, path);
   return quietEnv().run(ingestUpload, {
     uploadId: up.uploadId, fileName: opts.fileName ?? up.fileName, mapping: opts.mapping, rejectLimit: opts.rejectLimit ?? 1,
+    ...(opts.asOf ? { asOf: Date.parse(opts.asOf) } : {}),
   });
 }
 // Expected failures would otherwise each print the SDK's "Activity failed" warning with a stack.
@@ -164,7 +165,7 @@ describe('ingestUpload idempotency and updates', () => {
     expect(await usersSnapshot(db)).toBe(before);
   });
 
-  it('when a newer file adds purchase_date, then labels follow the 24 h rule; a file without the column keeps them', async () => {
+  it('when a newer file adds purchase_date, then labels follow the 24 h rule; a later file without the column keeps them', async () => {
     const header = 'user_id,first_open,screen_list,age';
     await ingest(csv('opens.csv', [header, 'p1,2026-02-01 08:00:00,"home",30', 'p2,2026-02-01 08:00:00,"home",30', 'p3,2026-02-01 08:00:00,"home",30']));
     const unlabelled = await user('p1');
@@ -173,14 +174,25 @@ describe('ingestUpload idempotency and updates', () => {
       'p1,2026-02-01 08:00:00,"home",30,2026-02-02 08:00:00', // exactly 24 h: inside the window
       'p2,2026-02-01 08:00:00,"home",30,2026-02-02 08:00:01', // 24 h + 1 s: outside
       'p3,2026-02-01 08:00:00,"home",30,']));
-    const later = await ingest(csv('no-purchase-column.csv', [header, 'p1,2026-02-01 08:00:00,"home,cart",31', 'p2,2026-02-01 08:00:00,"home",30']));
+    // Observed after the purchases file (whose own as-of is its latest purchase, 2026-02-02 08:00:01):
+    // its first-day fields win, its lack of a purchase column changes no label.
+    const later = await ingest(csv('no-purchase-column.csv', [header, 'p1,2026-02-01 08:00:00,"home,cart",31', 'p2,2026-02-01 08:00:00,"home",30']), { asOf: '2026-02-03T00:00:00Z' });
 
     expect(unlabelled).toMatchObject({ label: null, purchaseDate: null });
     expect(withPurchases).toMatchObject({ inserted: 0, updated: 3 });
     expect(later).toMatchObject({ inserted: 0, updated: 1, unchanged: 1 });
     expect(await user('p1')).toMatchObject({ label: 1, purchaseDate: Date.parse('2026-02-02T08:00:00Z'), age: 31, screens: ['home', 'cart'] });
     expect(await user('p2')).toMatchObject({ label: 0, purchaseDate: Date.parse('2026-02-02T08:00:01Z') });
-    expect(await user('p3')).toMatchObject({ label: 0, purchaseDate: null });
+    expect(await user('p3')).toMatchObject({ label: 0, purchaseDate: null, labelStatus: 'matured' });
+  });
+
+  it('when an export observed earlier than the stored one arrives, then it changes nothing (the later observation wins)', async () => {
+    const header = 'user_id,first_open,screen_list,age,purchase_date';
+    await ingest(csv('late-view.csv', [header, 'q1,2026-02-01 08:00:00,"home,cart",30,2026-02-01 09:00:00']), { asOf: '2026-02-05T00:00:00Z' });
+    const early = await ingest(csv('early-view.csv', [header, 'q1,2026-02-01 08:00:00,"home",30,']), { asOf: '2026-02-01T10:00:00Z' });
+
+    expect(early).toMatchObject({ updated: 0, unchanged: 1 });
+    expect(await user('q1')).toMatchObject({ label: 1, labelStatus: 'matured', screens: ['home', 'cart'], purchaseDate: Date.parse('2026-02-01T09:00:00Z') });
   });
 });
 
@@ -204,6 +216,8 @@ describe('ingestUpload with a mapping', () => {
     const b = await ingest(fixture('dst-new-york.csv'), { mapping: { timezone: 'Europe/Paris' } });
 
     expect(b.batchId).not.toBe(a.batchId);
-    expect(b).toMatchObject({ alreadyIngested: false, updated: 2 });
+    // Paris wall time is six hours before New York's: this file was observed earlier, so it is no
+    // change to users a later observation stored (docs/decisions.md "Label maturity").
+    expect(b).toMatchObject({ alreadyIngested: false, updated: 0, unchanged: 2 });
   });
 });

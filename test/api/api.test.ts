@@ -138,7 +138,8 @@ describe('scoring API over HTTP against the MongoDB-protocol server', () => {
     const scored = await call(`${api.url}/v1/predict`, { body: users });
     const r = await call(`${api.url}/v1/outcomes`, { body: [{ user_id: 'o1', purchase_date: twoDaysAgo + 3600_000 }], token: TOKEN });
     expect(r.status).toBe(202);
-    expect(r.json).toEqual({ received: 1, written: 1 });
+    // o1 is not a stored user (it was only scored), so no stored label is resolved.
+    expect(r.json).toEqual({ received: 1, written: 1, resolved: 0 });
     await api.predictionLog.flush();
     const c = await liveConfusion(store.db, config.MODEL_NAME, 1, new Date());
     expect(c.labelled).toBeGreaterThanOrEqual(3);
