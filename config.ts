@@ -24,7 +24,7 @@ const paramGridSchema = z.record(z.array(z.union([z.number(), z.string(), z.null
  * `seed` is the first round's grid, kept for comparison.
  */
 export const PARAM_GRID_PRESETS = {
-  default: { nEstimators: [100], maxDepth: [8, 12, null], minSamplesLeaf: [1, 5, 20] },
+  default: { nEstimators: [100], maxDepth: [8, 10, 12], minSamplesLeaf: [5, 20] },
   seed: { nEstimators: [100, 200], maxDepth: [5, 10] },
 } as const satisfies Record<string, Record<string, (number | null)[]>>;
 

@@ -70,6 +70,18 @@ describe('retail24 up --once, then the API', () => {
     expect(result.stderr).toMatch(/API token: {3}\S{16,}/);
   });
 
+  it('when the status is printed, then it carries the calibration figures, the gate record and the matured / pending counts', () => {
+    const report = JSON.parse(result.stdout.trim().split('\n').at(-1)!) as StatusReport;
+    const m = report.production!.metrics;
+    // sample/README.md: 10,000 users, 292 pending at the cut (the generator's truth file).
+    expect(report.data).toEqual({ matured: 10_000 - 292, pending: 292, unlabelled: 0 });
+    for (const k of ['ece', 'mean_probability', 'base_rate', 'precision_at_target_recall']) expect(typeof m[k]).toBe('number');
+    // Calibrated: a perfectly calibrated model shows ECE < 0.032 on 99 % of 2,000-user holdouts (sample/README.md).
+    expect(m.ece).toBeLessThan(0.035);
+    expect(Math.abs(m.mean_probability! - m.base_rate!)).toBeLessThan(0.02);
+    expect(report.production!.promotion).toMatchObject({ rule: 'first-model', verdict: 'promoted', comparedWith: null });
+  });
+
   it('when up runs again on the same data, then it finds the model and does not retrain', () => {
     expect(again.code, again.stderr).toBe(0);
     expect(again.stderr).toContain('no retrain');

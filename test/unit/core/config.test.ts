@@ -6,7 +6,7 @@ describe('loadConfig', () => {
     const c = loadConfig({});
     expect(c.MODEL_NAME).toBe('Retail24RandomForestClassifier');
     expect(c.TASK_QUEUE).toBe('retail24');
-    expect(c.PARAM_GRID).toEqual({ nEstimators: [100], maxDepth: [8, 12, null], minSamplesLeaf: [1, 5, 20] });
+    expect(c.PARAM_GRID).toEqual({ nEstimators: [100], maxDepth: [8, 10, 12], minSamplesLeaf: [5, 20] });
     expect(c.SCORING).toBe('precision_at_target_recall');
     expect(c.SPLIT_STRATEGY).toBe('hash');
     expect(c.PROMOTION_RULE).toBe('non-inferior');
