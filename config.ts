@@ -78,7 +78,9 @@ export const configSchema = z.object({
   MONITOR_NEW_DATA_RATIO: z.coerce.number().gt(0).default(0.1),
   MONITOR_F1_DROP: fraction.default(0.05),
   MONITOR_MIN_OUTCOMES: intIn(1, 10_000_000).default(200),
-  MONITOR_DRIFT_SHARE: z.coerce.number().gt(0).max(1).default(0.05),
+  MONITOR_DRIFT_SHARE: z.coerce.number().gt(0).max(1).default(0.02),
+  MONITOR_WINDOW_DAYS: z.coerce.number().min(1).max(365).default(7),
+  MONITOR_MIN_DRIFT_USERS: intIn(10, 10_000_000).default(500),
   PREDICT_MAX_BATCH: intIn(1, 100_000).default(1000),
   MODEL_POLL_MS: intIn(100, 600_000).default(2000),
   /** Largest CSV upload /v1/predict/batch accepts (bytes); larger uploads get 413. */

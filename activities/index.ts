@@ -5,6 +5,7 @@ import { createEvaluationActivities } from './evaluation';
 import { createRegistryActivities } from './registry';
 import { createPromotionActivities } from './promotion';
 import { createMonitoringActivities } from './monitoring';
+import { createRunActivities } from './runs';
 import type { ActivityDeps } from './deps';
 
 /** Every activity, merged; workflows import only this function's return *type*. */
@@ -17,6 +18,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createRegistryActivities(deps),
     ...createPromotionActivities(deps),
     ...createMonitoringActivities(deps),
+    ...createRunActivities(deps),
   };
 }
 

@@ -10,6 +10,9 @@ const USAGE = `usage: retail24 <command> [options]
   train [--wait] [--reason TEXT]       run the training pipeline
   retrain --reason TEXT [--by NAME]    signal the monitor to retrain
   status [--json]                      production model, monitor state, last runs
+  simulate [--days 30] [--users-per-day 2000] [--shift-day 18] [--shift behaviour|conversion]
+           [--outcome-share 0.5] [--predict-share 0.5] [--history-days 3] [--seed N] [--out file.json]
+                                       replay daily exports through the real system, scored against the truth
   worker | api                         the long-running processes
   bench <train|predict|ingest> [--json]
 
@@ -24,6 +27,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   train: async () => (await import('./train')).trainCommand,
   retrain: async () => (await import('./retrain')).retrainCommand,
   status: async () => (await import('./status')).statusCommand,
+  simulate: async () => (await import('./simulate')).simulateCommand,
   worker: async () => async () => {
     await (await import('../worker/main')).runWorkerMain();
     return 0;

@@ -11,6 +11,8 @@ export function policyFromConfig(config: Config): MonitorPolicy {
     f1Drop: config.MONITOR_F1_DROP,
     minOutcomes: config.MONITOR_MIN_OUTCOMES,
     driftShare: config.MONITOR_DRIFT_SHARE,
+    windowDays: config.MONITOR_WINDOW_DAYS,
+    minDriftUsers: config.MONITOR_MIN_DRIFT_USERS,
     paused: false,
   };
 }

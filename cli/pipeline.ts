@@ -3,7 +3,7 @@ import type { Db } from 'mongodb';
 import type { Config } from '../config';
 import { uploadFile } from '../store/uploads';
 import { sha256 } from '../store/blobs';
-import { WORKFLOW_TYPES, ingestWorkflowId, trainingWorkflowId } from '../common/constants';
+import { TRAINING_RUN_TIMEOUT, WORKFLOW_TYPES, ingestWorkflowId, trainingWorkflowId } from '../common/constants';
 import type { IngestSummary, PipelineResult, Trigger } from '../common/workflow-types';
 import { trainingSettings } from './settings';
 import { parseMapping } from '../data/mapping';
@@ -46,6 +46,7 @@ export async function startTraining(client: Client, config: Config, trigger: Tri
     taskQueue: config.TASK_QUEUE,
     workflowId,
     args: [{ settings: trainingSettings(config), trigger, reason, requestedBy }],
+    workflowExecutionTimeout: TRAINING_RUN_TIMEOUT,
   });
 }
 

@@ -29,3 +29,10 @@ export function monitorWorkflowId(modelName: string): string {
 export function ingestWorkflowId(database: string, checksum: string, mappingTag = ''): string {
   return `ingest-${database}-${checksum.slice(0, 16)}${mappingTag}`;
 }
+
+/**
+ * Execution timeout of every training run (CLI- or monitor-started). The default pipeline on 1M
+ * users is budgeted at 15 minutes (bench/README.md); six hours means a run that still has not
+ * finished is stuck, and ending it frees the monitor to start the next one.
+ */
+export const TRAINING_RUN_TIMEOUT = '6 hours';

@@ -26,7 +26,12 @@ const BROWSING: Group[] = ['browse', 'product', 'search', 'cart', 'checkout', 'a
 const G = Object.fromEntries(BROWSING.map((g, i) => [g, i])) as Record<Group, number>;
 
 /** Relative group weights per step and how strongly intent z tilts them (weight × e^(k·z)). */
-const GROUP_BASE = { normal: [30, 22, 10, 6, 2, 6, 6, 3], drift: [24, 16, 5, 4, 1.5, 5, 18, 6] };
+const GROUP_BASE = {
+  normal: [30, 22, 10, 6, 2, 6, 6, 3],
+  drift: [24, 16, 5, 4, 1.5, 5, 18, 6],
+  // Shift `behaviour`: product 22 → 12, cart 6 → 3, checkout 2 → 1, promo 6 → 18, support 3 → 10.
+  behaviour: [30, 12, 10, 3, 1, 6, 18, 10],
+};
 const GROUP_TILT = [0, 0.3, 0.2, 0.9, 1.2, 0.1, 0.1, -0.2];
 /** Share of 24 h first opens per UTC hour: quiet nights, lunch bump, evening peak. */
 const HOUR_WEIGHTS = [1, 0.6, 0.4, 0.3, 0.3, 0.5, 1, 2, 3, 3.5, 3.5, 3.8, 4.5, 4.2, 3.6, 3.5, 3.8, 4.3, 5, 5.8, 6.2, 5.8, 4.2, 2.5];
@@ -39,8 +44,20 @@ const FAST_DELAY_MEAN_H = 2;
 const LATE_DELAY_MEAN_H = 72;
 const AGE_MISSING_SHARE = 0.03;
 
+/**
+ * A shift of one mechanism, the others left as normal (data/GENERATOR.md "Partial shifts"):
+ * `behaviour` changes the screen mix only, `conversion` the purchase rate only.
+ */
+export const SHIFTS = ['behaviour', 'conversion'] as const;
+export type Shift = (typeof SHIFTS)[number];
+
+/** Shift `conversion`: the intercept is calibrated to this share of the base rate (a third fewer buyers). */
+export const CONVERSION_RATE_FACTOR = 2 / 3;
+
 export interface ModelContext {
   drift: boolean;
+  /** Browsing group base weights in BROWSING order (normal, drift or the behaviour shift's). */
+  groupBase: readonly number[];
   startMs: number;
   dayCum: Float64Array;
   hourCum: Float64Array;
@@ -57,12 +74,13 @@ export interface SimUser {
   score: number;
 }
 
-export function makeContext(drift: boolean, startMs: number, days: number): ModelContext {
+export function makeContext(drift: boolean, startMs: number, days: number, shift: Shift | null = null): ModelContext {
   const dayW = Array.from({ length: days }, (_, d) => WEEKDAY_WEIGHTS[new Date(startMs + d * DAY_MS).getUTCDay()] * (1 + 0.01 * d));
   // Drift: 4x the night traffic (22:00–04:59), e.g. a campaign in another region.
   const hourW = HOUR_WEIGHTS.map((w, h) => (drift && (h >= 22 || h < 5) ? w * 4 : w));
   const screenCum = BROWSING.map((g) => cumulative(SCREEN_CATALOG[g].map((_, i) => 1 / (i + 1))));
-  return { drift, startMs, dayCum: cumulative(dayW), hourCum: cumulative(hourW), screenCum };
+  const groupBase = drift ? GROUP_BASE.drift : shift === 'behaviour' ? GROUP_BASE.behaviour : GROUP_BASE.normal;
+  return { drift, groupBase, startMs, dayCum: cumulative(dayW), hourCum: cumulative(hourW), screenCum };
 }
 
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
@@ -85,8 +103,7 @@ export function simulateUser(rng: Rng, ctx: ModelContext): SimUser {
   // Visit length: log-normal (long tail), longer with intent, shorter at night and under drift.
   const mu = Math.log(ctx.drift ? 5 : 7) + 0.35 * z - 0.3 * night;
   const steps = Math.min(250, Math.floor(Math.exp(mu + 0.7 * rng.normal())));
-  const base = ctx.drift ? GROUP_BASE.drift : GROUP_BASE.normal;
-  const groupCum = cumulative(base.map((w, g) => w * Math.exp(GROUP_TILT[g] * z)));
+  const groupCum = cumulative(ctx.groupBase.map((w, g) => w * Math.exp(GROUP_TILT[g] * z)));
   const counts = new Int32Array(BROWSING.length);
   for (let s = 0; s < steps; s++) {
     let g = rng.pick(groupCum);

@@ -7,8 +7,11 @@ import { once } from 'node:events';
 import { rocAuc } from '../ml/metrics';
 import { Rng } from './random';
 import {
-  calibrateIntercept, drawPurchase, makeContext, simulateUser, trueProbability, type ModelContext, type SimUser,
+  CONVERSION_RATE_FACTOR, SHIFTS, calibrateIntercept, drawPurchase, makeContext, simulateUser, trueProbability,
+  type ModelContext, type Shift, type SimUser,
 } from './generator-model';
+
+export { SHIFTS, type Shift } from './generator-model';
 
 export interface GenerateOptions {
   users: number;
@@ -18,6 +21,11 @@ export interface GenerateOptions {
   baseRate: number;
   /** Shift hours, ages, visit lengths, screen mix and conversion (for monitor tests). @default false */
   drift: boolean;
+  /**
+   * Shift one mechanism only (data/GENERATOR.md "Partial shifts"): `behaviour` = the screen mix,
+   * `conversion` = the purchase rate. Not together with `drift`. @default none
+   */
+  shift?: Shift;
   /** First day (UTC), ISO date. @default '2026-01-01' */
   start: string;
   /** Number of days first opens spread over. @default 30 */
@@ -42,6 +50,10 @@ export interface GeneratedRow {
   label: 0 | 1;
   /** 1 when, at the cut-off, the user has no purchase yet and the 24 h window is still open; always 0 without a cut-off. */
   pending: 0 | 1;
+  /** first_open, epoch ms. */
+  firstOpen: number;
+  /** The eventual purchase time (epoch ms), whether or not it is before the cut-off; null = never buys. */
+  purchaseAt: number | null;
 }
 
 /** CSV header of generated files: DATA.md's canonical columns plus two 0/1 pass-through columns. */
@@ -68,6 +80,8 @@ export function resolveOptions(opts: Partial<GenerateOptions> & { users: number 
     throw new RangeError(`start must be an ISO date YYYY-MM-DD, got ${JSON.stringify(o.start)}`);
   }
   if (!Number.isInteger(o.days) || o.days < 1) throw new RangeError(`days must be a positive integer, got ${o.days}`);
+  if (o.shift !== undefined && !SHIFTS.includes(o.shift)) throw new RangeError(`shift must be one of ${SHIFTS.join(', ')}, got ${JSON.stringify(o.shift)}`);
+  if (o.shift !== undefined && o.drift) throw new RangeError(`shift and drift are mutually exclusive (drift already shifts everything), got shift ${o.shift}`);
   if (!Number.isSafeInteger(o.firstId) || o.firstId < 0) throw new RangeError(`firstId must be a non-negative integer, got ${o.firstId}`);
   if (o.asOf !== undefined && o.cutoffHours !== undefined) {
     throw new RangeError(`asOf and cutoffHours are mutually exclusive, got asOf ${o.asOf} and cutoffHours ${o.cutoffHours}`);
@@ -111,7 +125,9 @@ interface Prepared {
 function prepare(opts: Partial<GenerateOptions> & { users: number }): Prepared {
   const o = resolveOptions(opts);
   const startMs = Date.parse(`${o.start}T00:00:00Z`);
-  return { o, b0: calibrateIntercept(o.baseRate, o.seed, startMs, o.days), ctx: makeContext(o.drift, startMs, o.days) };
+  // Shift `conversion`: the same calibration aimed at a third fewer buyers, i.e. only the intercept moves.
+  const rate = o.shift === 'conversion' ? o.baseRate * CONVERSION_RATE_FACTOR : o.baseRate;
+  return { o, b0: calibrateIntercept(rate, o.seed, startMs, o.days), ctx: makeContext(o.drift, startMs, o.days, o.shift ?? null) };
 }
 
 function latestFirstOpenOf({ o, b0, ctx }: Prepared): number {
@@ -166,7 +182,7 @@ function* rowsOf({ o, b0, ctx }: Prepared, asOf: number | null): Generator<Gener
     const userId = String(o.firstId + i);
     const row = `${userId},${formatTs(u.firstOpen)},"${u.screens.join(',')}",${u.age ?? ''},${u.screens.length},` +
       `${seen === null ? '' : formatTs(seen)},${u.minigame},${u.liked}`;
-    yield { row, pTrue: trueProbability(b0, u.score), userId, label, pending };
+    yield { row, pTrue: trueProbability(b0, u.score), userId, label, pending, firstOpen: u.firstOpen, purchaseAt: purchase };
   }
 }
 

@@ -139,3 +139,14 @@ export async function featureTimezone(db: Db): Promise<{ timezone: string; zones
   const zones = [...new Set(done.map((b) => b.timezone ?? 'UTC'))].sort();
   return { timezone: done[0]?.timezone ?? 'UTC', zones };
 }
+
+/**
+ * The data's own "now": the latest observation time of any finished batch (epoch ms), or null
+ * before the first ingest. Monitoring windows and maturity are measured against it, never
+ * against the wall clock, so a replayed month behaves like a real one.
+ */
+export async function latestObservation(db: Db): Promise<number | null> {
+  const b = await batches(db).find({ status: 'done', 'validation.asOf': { $exists: true } }, { projection: { 'validation.asOf': 1 } }).sort({ 'validation.asOf': -1 }).limit(1).next();
+  const t = b?.validation?.asOf;
+  return typeof t === 'number' && Number.isFinite(t) ? t : null;
+}

@@ -29,6 +29,8 @@ export async function ensureIndexes(db: Db): Promise<void> {
     db.collection(COLLECTIONS.users).createIndex({ createdBatch: 1 }),
     db.collection(COLLECTIONS.users).createIndex({ lastBatch: 1 }),
     db.collection(COLLECTIONS.users).createIndex({ ingestedAt: 1 }),
+    db.collection(COLLECTIONS.users).createIndex({ firstOpen: 1 }),
+    db.collection(COLLECTIONS.predictions).createIndex({ modelName: 1, version: 1, firstOpen: 1 }),
     db.collection(COLLECTIONS.rejects).createIndex({ batchId: 1, line: 1 }),
     db.collection(COLLECTIONS.modelVersions).createIndex({ modelName: 1, version: 1 }, { unique: true }),
     db.collection(COLLECTIONS.modelVersions).createIndex({ modelName: 1, runId: 1 }, { unique: true }),

@@ -21,38 +21,47 @@ export async function recordOutcomes(db: Db, outcomes: { userId: string; purchas
 
 const DAY_MS = 24 * 3600 * 1000;
 
+/** The latest reported purchase time (epoch ms), or null: outcomes observe the data's time too. */
+export async function latestOutcome(db: Db): Promise<number | null> {
+  const o = await db.collection<OutcomeDoc>(COLLECTIONS.outcomes).find({}, { projection: { purchaseAt: 1 } }).sort({ purchaseAt: -1 }).limit(1).next();
+  return o ? o.purchaseAt.getTime() : null;
+}
+
 /**
- * Live confusion counts of one model version: its logged decisions against real outcomes.
- * A user is labelled once known: a purchase within 24 h of first open is a 1; no purchase
- * and the 24 h window closed (by `now`) is a 0; otherwise the user is not yet labelled.
+ * Matured outcomes of users a model version scored through the API but who were never ingested
+ * (ingested users are labelled in `users`, from both ingest and POST /v1/outcomes). Sample: the
+ * version's latest prediction per user whose first open lies in [from, to]. A reported purchase
+ * inside the window is a 1. A 0 needs the window closed at the data's time `now` *and* an active
+ * outcome source (some purchase reported since `from`): an app that never posts outcomes gives no
+ * negatives at all, instead of "everyone is a non-buyer".
  */
-export async function liveConfusion(db: Db, modelName: string, version: number, now: Date, limit = 100_000) {
-  const preds = await db
-    .collection(COLLECTIONS.predictions)
-    .find({ modelName, version, firstOpen: { $ne: null } }, { projection: { userId: 1, decision: 1, firstOpen: 1 } })
-    .sort({ at: -1 })
-    .limit(limit)
-    .toArray();
-  const latest = new Map<string, { decision: boolean; firstOpen: number }>();
-  for (const p of preds) if (!latest.has(p.userId)) latest.set(p.userId, { decision: p.decision, firstOpen: new Date(p.firstOpen).getTime() });
-  const outcomes = new Map<string, number>();
+export async function apiOnlyOutcomes(db: Db, q: { modelName: string; version: number; from: number; to: number; now: number; skip: ReadonlySet<string> }) {
+  const latest = new Map<string, { p: number; decision: boolean; firstOpen: number }>();
+  const cur = db.collection(COLLECTIONS.predictions)
+    .find({ modelName: q.modelName, version: q.version, firstOpen: { $gte: new Date(q.from), $lte: new Date(q.to) } }, { projection: { userId: 1, probability: 1, decision: 1, firstOpen: 1, at: 1 } })
+    .sort({ at: -1 });
+  for await (const d of cur) {
+    if (q.skip.has(d.userId) || latest.has(d.userId)) continue;
+    latest.set(d.userId, { p: d.probability, decision: d.decision, firstOpen: new Date(d.firstOpen).getTime() });
+  }
+  const outcomes = db.collection<OutcomeDoc>(COLLECTIONS.outcomes);
+  const sourceActive = (await outcomes.countDocuments({ purchaseAt: { $gte: new Date(q.from) } }, { limit: 1 })) > 0;
+  const bought = new Map<string, number>();
   const ids = [...latest.keys()];
   for (let i = 0; i < ids.length; i += 5000) {
-    for (const o of await db.collection<OutcomeDoc>(COLLECTIONS.outcomes).find({ _id: { $in: ids.slice(i, i + 5000) } }).toArray()) outcomes.set(o._id, o.purchaseAt.getTime());
+    for (const o of await outcomes.find({ _id: { $in: ids.slice(i, i + 5000) } }).toArray()) bought.set(o._id, o.purchaseAt.getTime());
   }
-  const c = { tp: 0, fp: 0, tn: 0, fn: 0, labelled: 0 };
-  for (const [id, p] of latest) {
-    const at = outcomes.get(id);
-    let label: 0 | 1 | null;
-    if (at !== undefined && at - p.firstOpen >= 0 && at - p.firstOpen <= DAY_MS) label = 1;
-    else if (now.getTime() - p.firstOpen > DAY_MS) label = 0;
-    else label = null;
+  const y: number[] = [], p: number[] = [], decision: boolean[] = [], userIds: string[] = [];
+  for (const [id, v] of latest) {
+    const at = bought.get(id);
+    let label: 0 | 1 | null = null;
+    if (at !== undefined && at >= v.firstOpen && at - v.firstOpen <= DAY_MS) label = 1;
+    else if (sourceActive && v.firstOpen + DAY_MS <= q.now) label = 0;
     if (label === null) continue;
-    c.labelled++;
-    if (p.decision && label) c.tp++;
-    else if (p.decision) c.fp++;
-    else if (label) c.fn++;
-    else c.tn++;
+    y.push(label);
+    p.push(v.p);
+    decision.push(v.decision);
+    userIds.push(id);
   }
-  return c;
+  return { userIds, y, p, decision, sourceActive, predicted: latest.size };
 }

@@ -323,3 +323,27 @@ export async function maturedUsersByIds(db: Db, ids: readonly string[]): Promise
   }
   return ids.map((id) => byId.get(id)).filter((u): u is UserRecord => u !== undefined);
 }
+
+/**
+ * Users whose first open lies in [from, to] (epoch ms), as records, newest first, at most
+ * `limit`; `maturedOnly` keeps users whose label is known. Users in `exclude` (a model's training
+ * ids) are left out: a metric on users a model was trained on is no evidence about it.
+ */
+export async function usersInWindow(db: Db, opts: { from: number; to: number; maturedOnly: boolean; exclude?: ReadonlySet<string>; limit: number }): Promise<UserRecord[]> {
+  const filter: Record<string, unknown> = { firstOpen: { $gte: opts.from, $lte: opts.to } };
+  if (opts.maturedOnly) filter.label = { $in: [0, 1] };
+  const projection = { contentHash: 0, createdBatch: 0, lastBatch: 0, ingestedAt: 0 };
+  const out: UserRecord[] = [];
+  for await (const d of db.collection<UserDoc>(COLLECTIONS.users).find(filter, { projection }).sort({ firstOpen: -1 })) {
+    if (opts.exclude?.has(d._id as string)) continue;
+    out.push(docToRecord(d as UserDoc));
+    if (out.length >= opts.limit) break;
+  }
+  return out;
+}
+
+/** The latest first open among stored users (epoch ms), or null: where monitoring windows end. */
+export async function latestFirstOpen(db: Db): Promise<number | null> {
+  const d = await db.collection<UserDoc>(COLLECTIONS.users).find({}, { projection: { firstOpen: 1 } }).sort({ firstOpen: -1 }).limit(1).next();
+  return d ? d.firstOpen : null;
+}

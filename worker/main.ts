@@ -2,23 +2,27 @@ import { loadConfig } from '../config';
 import { connectStore } from '../store/db';
 import { ensureIndexes } from '../store/collections';
 import { createWorker } from './worker';
-import { connectWorkerTemporal } from './connect';
+import { connectClient, connectWorkerTemporal } from './connect';
 
 /** `retail24 worker`: runs until SIGINT/SIGTERM, then drains and closes connections. */
 export async function runWorkerMain(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const config = loadConfig(env);
   const store = await connectStore(config.MONGODB_URI ?? 'mongodb://127.0.0.1:27017', config.MONGODB_DB);
   let connection: Awaited<ReturnType<typeof connectWorkerTemporal>> | undefined;
+  let temporal: Awaited<ReturnType<typeof connectClient>> | undefined;
   try {
     await ensureIndexes(store.db);
     connection = await connectWorkerTemporal(config);
-    const worker = await createWorker({ connection, db: store.db, config });
+    // Activities that ask Temporal about other workflows (the monitor's run state) use a client.
+    temporal = await connectClient(config);
+    const worker = await createWorker({ connection, db: store.db, config, temporal });
     const stop = () => worker.shutdown();
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
     console.log(`retail24 worker: polling task queue ${config.TASK_QUEUE} on ${config.TEMPORAL_ADDRESS ?? '127.0.0.1:7233'} as ${worker.options.identity}`);
     await worker.run();
   } finally {
+    await temporal?.connection.close().catch(() => undefined);
     await connection?.close().catch(() => undefined);
     await store.close().catch(() => undefined);
   }

@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { Db } from 'mongodb';
+import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
 import { createActivities } from '../activities';
 
@@ -11,6 +12,8 @@ export interface WorkerDeps {
   db: Db;
   config: Config;
   identity?: string;
+  /** A Temporal client for activities that ask Temporal about other workflows (the monitor's run state). */
+  temporal?: Client;
   /** A pre-built bundle (tests build it once per file); otherwise bundled from WORKFLOWS_PATH. */
   workflowBundle?: WorkflowBundleWithSourceMap;
 }
@@ -34,7 +37,7 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     taskQueue: deps.config.TASK_QUEUE,
     identity,
     workflowBundle: deps.workflowBundle ?? (await workflowBundle()),
-    activities: createActivities({ db: deps.db, config: deps.config, workerIdentity: identity }),
+    activities: createActivities({ db: deps.db, config: deps.config, workerIdentity: identity, temporal: deps.temporal }),
     // Grid cells are CPU-bound and each uses every core through worker_threads: one at a time
     // per process keeps memory bounded; more processes (or machines) add throughput.
     maxConcurrentActivityTaskExecutions: 2,

@@ -13,8 +13,13 @@ export interface MonitorPolicy {
   intervalSeconds: number;
   newDataRatio: number;
   f1Drop: number;
+  /** Fewest matured users in the window for live F1 to count. */
   minOutcomes: number;
   driftShare: number;
+  /** Live performance and drift look at users whose first open lies in the last this-many days of data time. */
+  windowDays: number;
+  /** Fewest users in the drift window for PSI to count. */
+  minDriftUsers: number;
   paused: boolean;
 }
 
@@ -23,6 +28,10 @@ export interface TriggerState {
   value: number | null;
   threshold: number;
   fired: boolean;
+  /** How many users the value was measured on (null when nothing was measured). */
+  n: number | null;
+  /** What it measured besides the value (live precision, recall, ROC AUC, calibration; PSI per feature). */
+  measured?: Record<string, number>;
   detail: string;
 }
 

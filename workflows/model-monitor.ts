@@ -4,7 +4,7 @@ import {
 import type { Activities } from '../activities';
 import type { TrainingSettings, Trigger } from '../common/workflow-types';
 import { NON_RETRYABLE } from '../common/errors';
-import { WORKFLOW_TYPES, trainingWorkflowId } from '../common/constants';
+import { TRAINING_RUN_TIMEOUT, WORKFLOW_TYPES, trainingWorkflowId } from '../common/constants';
 import { checkNowSignal, requestRetrainSignal, setPolicyUpdate, statusQuery, type MonitorPolicy, type MonitorStatus, type RetrainRequest } from './messages';
 
 const { monitorCheck, runState, currentTrainingSettings } = proxyActivities<Activities>({
@@ -26,7 +26,7 @@ const HISTORY_KEEP = 20;
 
 /** Rejects a policy change that cannot work; the caller gets the reason. */
 export function validatePolicy(p: Partial<MonitorPolicy>): void {
-  const allowed = ['intervalSeconds', 'newDataRatio', 'f1Drop', 'minOutcomes', 'driftShare', 'paused'];
+  const allowed = ['intervalSeconds', 'newDataRatio', 'f1Drop', 'minOutcomes', 'driftShare', 'windowDays', 'minDriftUsers', 'paused'];
   for (const k of Object.keys(p)) if (!allowed.includes(k)) throw new Error(`unknown policy field ${k} (allowed: ${allowed.join(', ')})`);
   const check = (k: keyof MonitorPolicy, ok: (v: number) => boolean, rule: string) => {
     const v = p[k];
@@ -37,6 +37,8 @@ export function validatePolicy(p: Partial<MonitorPolicy>): void {
   check('f1Drop', (v) => v > 0 && v < 1, 'must be in (0, 1)');
   check('minOutcomes', (v) => Number.isInteger(v) && v >= 1, 'an integer ≥ 1');
   check('driftShare', (v) => v > 0 && v <= 1, 'must be in (0, 1]');
+  check('windowDays', (v) => v >= 1 && v <= 365, 'a number of days in 1..365');
+  check('minDriftUsers', (v) => Number.isInteger(v) && v >= 10, 'an integer ≥ 10');
   if (p.paused !== undefined && typeof p.paused !== 'boolean') throw new Error(`policy paused=${JSON.stringify(p.paused)}: must be true or false`);
 }
 
@@ -60,7 +62,10 @@ export async function modelMonitor(input: MonitorInput): Promise<void> {
   const requests: RetrainRequest[] = [];
   let checkRequested = false;
   let woken = false;
-  let runDone = false;
+  /** Set when a child started by *this* run ends (its handle is lost across continueAsNew). */
+  let runOutcome: string | null = null;
+  // A fresh monitor checks at once, so status shows every trigger right after `up`.
+  let checkAtStart = c === undefined;
 
   setHandler(statusQuery, () => status);
   setHandler(requestRetrainSignal, (req) => {
@@ -95,38 +100,47 @@ export async function modelMonitor(input: MonitorInput): Promise<void> {
     const child = await startChild(WORKFLOW_TYPES.trainingPipeline, {
       workflowId,
       args: [{ settings, trigger, reason, requestedBy }],
+      // A run that hangs (a lost worker pool, a stuck activity) ends and frees the monitor.
+      workflowExecutionTimeout: TRAINING_RUN_TIMEOUT,
       parentClosePolicy: ParentClosePolicy.ABANDON, // a retrain outlives the monitor's continueAsNew
     });
     status.currentRun = workflowId;
-    runDone = false;
+    runOutcome = null;
     note(trigger, reason, workflowId, true, 'started');
     void child.result().then(
-      () => (runDone = true),
-      () => (runDone = true),
+      () => (runOutcome = 'completed'),
+      (err: unknown) => (runOutcome = `failed: ${err instanceof Error ? err.message : String(err)}`),
     );
   };
 
   for (let i = 0; ; i++) {
     const paused = status.policy.paused;
     status.state = status.currentRun ? 'retraining' : paused ? 'paused' : 'idle';
-    const wake = () => requests.length > 0 || checkRequested || woken || runDone;
+    // A check asked for while paused is kept (not lost) and runs once the monitor resumes.
+    const wake = () => requests.length > 0 || (checkRequested && !status.policy.paused) || woken || runOutcome !== null;
     let timedOut = false;
-    if (paused) await condition(wake);
+    if (checkAtStart) {
+      checkAtStart = false;
+      timedOut = true;
+    } else if (paused) await condition(wake);
     else timedOut = !(await condition(wake, status.policy.intervalSeconds * 1000));
     woken = false;
-    if (status.currentRun && (runDone || timedOut || checkRequested)) {
-      const s = runDone ? 'completed' : await runState({ runId: status.currentRun });
-      if (s !== 'running') {
-        note('run-finished', s, status.currentRun, false, `run ${status.currentRun} ${s}`);
+    if (status.currentRun && (runOutcome !== null || timedOut || checkRequested)) {
+      // After continueAsNew the child's handle is gone: ask Temporal for the run's real state.
+      const s = runOutcome !== null ? { state: runOutcome, detail: 'child result' } : await runState({ runId: status.currentRun });
+      if (s.state !== 'running') {
+        note('run-finished', s.state, status.currentRun, false, `run ${status.currentRun} ${s.state} (${s.detail})`);
         status.currentRun = null;
       }
-      runDone = false;
+      runOutcome = null;
     }
     while (requests.length > 0) {
       const r = requests.shift()!;
       await startRun('ops', r.reason, r.requestedBy);
     }
     if ((timedOut || checkRequested) && !status.policy.paused) {
+      // Consumed before the check: a checkNow arriving during it sets the flag again and wakes
+      // the next iteration, so no signal is lost.
       checkRequested = false;
       status.state = 'checking';
       const startedAt = new Date().toISOString();
@@ -148,7 +162,6 @@ export async function modelMonitor(input: MonitorInput): Promise<void> {
       status.lastCheck = startedAt;
       status.checks++;
     }
-    checkRequested = false;
     if ((i + 1 >= CHECKS_PER_RUN || workflowInfo().continueAsNewSuggested) && requests.length === 0) {
       await continueAsNew<typeof modelMonitor>({
         ...input,

@@ -39,10 +39,10 @@ export async function startPipelineHarness(label: string, overrides: NodeJS.Proc
   const store = await connectStore(config.MONGODB_URI!, config.MONGODB_DB);
   await ensureIndexes(store.db);
   const connection = await NativeConnection.connect({ address: testStack().temporalAddress });
-  const worker = await createWorker({ connection, db: store.db, config, workflowBundle: await workflowBundle(), identity: `test-worker-${process.pid}` });
-  const running = worker.run();
   const clientConnection = await Connection.connect({ address: testStack().temporalAddress });
   const client = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
+  const worker = await createWorker({ connection, db: store.db, config, temporal: client, workflowBundle: await workflowBundle(), identity: `test-worker-${process.pid}` });
+  const running = worker.run();
   return {
     config,
     env,
