@@ -118,7 +118,7 @@ const degradation: TriggerDef = {
     const significant = hi < base;
     return {
       value: ratio, fired: ratio <= 1 - policy.f1Drop && significant, n, measured: { ...measured, f1_lower_95: lo, f1_upper_95: hi },
-      detail: `live F1 ${f1.toFixed(4)} [95 % ${lo.toFixed(4)}, ${hi.toFixed(4)}] (precision ${precision.toFixed(3)}, recall ${recall.toFixed(3)}) vs ${base.toFixed(4)} on production's holdout${ratio <= 1 - policy.f1Drop && !significant ? ' — within noise, not acted on' : ''}; ${where}, ${positives} buyers`,
+      detail: `live F1 ${f1.toFixed(4)} [95 % ${lo.toFixed(4)}, ${hi.toFixed(4)}] (precision ${precision.toFixed(3)}, recall ${recall.toFixed(3)}, ROC AUC ${measured.roc_auc.toFixed(3)}, mean p ${measured.mean_probability.toFixed(3)} vs observed ${measured.observed_rate.toFixed(3)}) vs ${base.toFixed(4)} on production's holdout${ratio <= 1 - policy.f1Drop && !significant ? ' — within noise, not acted on' : ''}; ${where}, ${positives} buyers`,
     };
   },
 };
