@@ -286,9 +286,10 @@ export async function countLabelStates(db: Db): Promise<{ matured: number; pendi
 
 /**
  * Purchases reported by the app (POST /v1/outcomes) resolve stored users: a purchase is an
- * observation at its own time, so a pending user becomes a buyer (inside the window) or a known
- * non-buyer (purchase after the window closed). A stored earlier purchase is kept. Returns the
- * number of users whose label changed.
+ * observation at its own time, recorded on the user; a purchase after the window closed makes a
+ * known non-buyer at once, one inside the window a buyer once the window has closed (labelAsOf).
+ * A stored earlier purchase is kept. Returns the
+ * number of users whose stored purchase changed (a buyer is a matured 1 once its window closes).
  */
 export async function resolveWithOutcomes(db: Db, outcomes: readonly { userId: string; purchaseAt: number }[]): Promise<number> {
   if (outcomes.length === 0) return 0;

@@ -73,8 +73,8 @@ describe('retail24 up --once, then the API', () => {
   it('when the status is printed, then it carries the calibration figures, the gate record and the matured / pending counts', () => {
     const report = JSON.parse(result.stdout.trim().split('\n').at(-1)!) as StatusReport;
     const m = report.production!.metrics;
-    // sample/README.md: 10,000 users, 292 pending at the cut (the generator's truth file).
-    expect(report.data).toEqual({ matured: 10_000 - 292, pending: 292, unlabelled: 0 });
+    // sample/README.md: 10,000 users, 354 inside their window at the cut.
+    expect(report.data).toEqual({ matured: 10_000 - 354, pending: 354, unlabelled: 0 });
     for (const k of ['ece', 'mean_probability', 'base_rate', 'precision_at_target_recall']) expect(typeof m[k]).toBe('number');
     // Calibrated: a perfectly calibrated model shows ECE < 0.032 on 99 % of 2,000-user holdouts (sample/README.md).
     expect(m.ece).toBeLessThan(0.035);
