@@ -68,7 +68,7 @@ export interface DayExport {
   newUsers: TruthUser[];
   /** The previous day's users (day 1: the history), re-observed in this file. */
   carriedUsers: TruthUser[];
-  /** Rows of the file still inside their window with no purchase at asOf. */
+  /** Rows of the file still inside their 24 h window at asOf (bought or not): ingest holds them pending. */
   pending: number;
 }
 
@@ -158,7 +158,7 @@ export function buildDayExport(opts: SimDataOptions, d: number): DayExport {
     csv: `${GENERATED_COLUMNS.join(',')}\n${rows.map((r) => `${r.row}\n`).join('')}`,
     newUsers: now.truth,
     carriedUsers: prev.truth,
-    pending: rows.reduce((s, r) => s + r.pending, 0),
+    pending: rows.reduce((s, r) => s + (asOf - r.firstOpen < DAY_MS ? 1 : 0), 0),
   };
 }
 

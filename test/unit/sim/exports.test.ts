@@ -49,9 +49,10 @@ describe('sim exports (6 days × 300 users, shift day 4)', () => {
     for (const exp of exports.slice(0, -1)) {
       const next = new Map(rowsOf(exports[exp.day]).map((r) => [r.userId, r]));
       const truth = new Map(exp.newUsers.map((u) => [u.userId, u]));
-      // Every window of day d is open at its end: the users without a purchase yet are the pending ones.
+      // Every window of day d is open at its end: all of day d's users wait (ingest holds them
+      // pending, early buyers included); the ones without a purchase yet hide their label.
+      expect(exp.pending).toBe(exp.newUsers.length);
       const pending = rowsOf(exp).filter((r) => truth.has(r.userId) && r.purchase === null);
-      expect(pending.length).toBe(exp.pending);
       expect(pending.some((r) => truth.get(r.userId)!.label === 1)).toBe(true); // hidden buyers exist
       for (const r of pending) {
         const later = next.get(r.userId)!;
