@@ -124,11 +124,12 @@ const degradation: TriggerDef = {
 };
 
 /**
- * PSI of every feature: production's reference histograms against users whose first open lies in
- * the last `windowDays` days of data time, excluding production's training users. Weekly
- * calendar features are left out when the sample spans less than a week (one day of users is all
- * one weekday), hour_of_day when it spans less than a day. Fires when the share of features with
- * PSI ≥ 0.25 reaches `driftShare`.
+ * PSI of every feature: production's reference histograms against the newest users outside
+ * production's training set — the newest full day of first opens and at least `minDriftUsers`
+ * users, never more than `windowDays` back. A whole week would dilute a fresh shift 1:7 (the
+ * replay measured detection on day 8 for a shift on day 5); one day is the smallest sample that
+ * keeps hour_of_day meaningful. Weekly calendar features are left out when the sample spans less
+ * than a week. Fires when at least `driftShare` of the features, and at least one, reach PSI 0.25.
  */
 const drift: TriggerDef = {
   name: 'drift',
@@ -136,11 +137,13 @@ const drift: TriggerDef = {
   async evaluate({ db, policy, newestUser, production }) {
     if (!production) return none('no production snapshot');
     if (newestUser === null) return none('no ingested data yet');
-    const users = await usersInWindow(db, { from: newestUser - policy.windowDays * DAY_MS, to: newestUser, maturedOnly: false, exclude: production.trainIds, limit: MAX_WINDOW_USERS });
+    const recent = await usersInWindow(db, { from: newestUser - policy.windowDays * DAY_MS, to: newestUser, maturedOnly: false, exclude: production.trainIds, limit: MAX_WINDOW_USERS });
+    // Newest first: take users until the sample covers a full day and holds minDriftUsers.
+    let take = 0;
+    while (take < recent.length && (take < policy.minDriftUsers || newestUser - recent[take]!.firstOpen < DAY_MS)) take++;
+    const users = recent.slice(0, take);
     if (users.length < policy.minDriftUsers) return { ...none(`${users.length} users in the last ${policy.windowDays} days outside production's training set (need ${policy.minDriftUsers} for PSI)`), n: users.length };
-    let lo = Number.POSITIVE_INFINITY, hi = Number.NEGATIVE_INFINITY;
-    for (const u of users) { lo = Math.min(lo, u.firstOpen); hi = Math.max(hi, u.firstOpen); }
-    const span = hi - lo;
+    const span = newestUser - users[users.length - 1]!.firstOpen;
     const left = [...(span < 7 * DAY_MS ? WEEKLY : []), ...(span < DAY_MS ? DAILY : [])];
     const ds = production.dataset;
     const refs = ds.referenceHistograms.filter((r) => !left.includes(r.feature));
@@ -154,7 +157,7 @@ const drift: TriggerDef = {
     return {
       value: share, fired: drifted.length >= needed, n: users.length,
       measured: Object.fromEntries(report.map((d) => [d.feature, d.psi])),
-      detail: `${users.length} users over ${(span / DAY_MS).toFixed(1)} days; PSI ≥ 0.25 on ${drifted.length} of ${report.length} features, ${needed} needed (worst: ${worst})${left.length ? `; left out (sample spans < ${span < DAY_MS ? 'a day' : 'a week'}): ${left.join(', ')}` : ''}`,
+      detail: `newest ${users.length} users (${(span / DAY_MS).toFixed(1)} days of first opens) outside production's training set; PSI ≥ 0.25 on ${drifted.length} of ${report.length} features, ${needed} needed (worst: ${worst})${left.length ? `; left out (sample spans < ${span < DAY_MS ? 'a day' : 'a week'}): ${left.join(', ')}` : ''}`,
     };
   },
 };
