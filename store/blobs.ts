@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { GridFSBucket, type Binary, type Db, type Document } from 'mongodb';
 import { Readable } from 'node:stream';
+import { serverProfile } from './server';
 
 /** Thrown when a blob's bytes do not match the checksum it was stored under. */
 export class ChecksumMismatchError extends Error {
@@ -54,12 +55,11 @@ export async function getBlob(db: Db, bucket: string, id: string, expectedSha?: 
   return buf;
 }
 
-/**
- * Chunks per reply. FerretDB 1.24 ignores MongoDB's 16 MB reply cap: the driver's GridFS download
- * (no batch size) got every remaining chunk of a 172 MB upload in one 143 MB getMore, which the
- * worker then held twice (reply + documents). 16 chunks = 4 MB per reply.
+/*
+ * Chunks per reply: on FerretDB 1.24, which ignores MongoDB's 16 MB reply cap (the driver's GridFS
+ * download got every remaining chunk of a 172 MB upload in one 143 MB getMore, which the worker
+ * then held twice), 16 chunks = 4 MB per reply; on MongoDB the driver's default (store/server.ts).
  */
-const CHUNK_BATCH = 16;
 
 async function fileDoc(db: Db, bucket: string, id: string): Promise<Document> {
   const file = await db.collection(`${bucket}.files`).findOne({ _id: id as never });
@@ -72,7 +72,8 @@ async function* chunksOf(db: Db, bucket: string, id: string, known?: Document): 
   const file = known ?? (await fileDoc(db, bucket, id));
   let n = 0;
   let bytes = 0;
-  const cursor = db.collection(`${bucket}.chunks`).find({ files_id: id as never }, { batchSize: CHUNK_BATCH }).sort({ n: 1 });
+  const { chunkBatch } = await serverProfile(db);
+  const cursor = db.collection(`${bucket}.chunks`).find({ files_id: id as never }, chunkBatch === undefined ? {} : { batchSize: chunkBatch }).sort({ n: 1 });
   for await (const c of cursor) {
     if (c.n !== n) throw new Error(`blob ${id} in ${bucket}: chunk ${n} missing (next is ${c.n})`);
     n++;

@@ -1,18 +1,20 @@
-import type { AnyBulkWriteOperation, Collection, Document } from 'mongodb';
+import type { AnyBulkWriteOperation, Collection, Db, Document } from 'mongodb';
+import { FERRETDB_LIMITS, serverProfile } from './server';
 
 /**
  * FerretDB 1.24 (SQLite backend) hangs on one `update` command of 100 or more statements that
  * touch existing documents (measured: 99 updates in one bulk take ~0.35 s, 100 never return; fresh
- * upserts are unaffected). Bulk writes therefore go out in batches below that bound; on MongoDB
- * the cost is a few more round trips.
+ * upserts are unaffected). On FerretDB bulk writes therefore go out in batches below that bound;
+ * on MongoDB in one call, which the driver splits by the server's own limits (store/server.ts).
  */
-export const MAX_BULK_OPS = 50;
+export const MAX_BULK_OPS = FERRETDB_LIMITS.maxBulkOps;
 
-/** `bulkWrite` in batches of at most {@link MAX_BULK_OPS}, sequentially (order across batches kept). */
-export async function bulkWriteInBatches<T extends Document>(col: Collection<T>, ops: AnyBulkWriteOperation<T>[], ordered = false): Promise<{ upserted: number; modified: number; matched: number }> {
+/** `bulkWrite` in batches the server can take, sequentially (order across batches kept). */
+export async function bulkWriteInBatches<T extends Document>(db: Db, col: Collection<T>, ops: AnyBulkWriteOperation<T>[], ordered = false): Promise<{ upserted: number; modified: number; matched: number }> {
   const total = { upserted: 0, modified: 0, matched: 0 };
-  for (let i = 0; i < ops.length; i += MAX_BULK_OPS) {
-    const r = await col.bulkWrite(ops.slice(i, i + MAX_BULK_OPS), { ordered });
+  const step = Math.min(ops.length, (await serverProfile(db)).maxBulkOps) || 1;
+  for (let i = 0; i < ops.length; i += step) {
+    const r = await col.bulkWrite(ops.slice(i, i + step), { ordered });
     total.upserted += r.upsertedCount;
     total.modified += r.modifiedCount;
     total.matched += r.matchedCount;

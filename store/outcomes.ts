@@ -13,6 +13,7 @@ export async function recordOutcomes(db: Db, outcomes: { userId: string; purchas
   if (outcomes.length === 0) return 0;
   const now = new Date();
   const res = await bulkWriteInBatches(
+    db,
     db.collection<OutcomeDoc>(COLLECTIONS.outcomes),
     outcomes.map((o) => ({ updateOne: { filter: { _id: o.userId }, update: { $min: { purchaseAt: o.purchaseAt }, $setOnInsert: { reportedAt: now } }, upsert: true } })),
   );

@@ -155,7 +155,7 @@ export async function writeUserChunk(db: Db, batchId: string, rows: UserRecord[]
   }
   if (ops.length > 0) {
     // In batches: FerretDB hangs on 100+ updates of existing documents in one command (store/bulk.ts).
-    const res = await bulkWriteInBatches(users, ops);
+    const res = await bulkWriteInBatches(db, users, ops);
     if (res.matched !== ops.length) throw new Error(`batch ${batchId}: ${ops.length - res.matched} users vanished while being updated`);
     counts.updated += ops.length;
   }
@@ -309,7 +309,7 @@ export async function resolveWithOutcomes(db: Db, outcomes: readonly { userId: s
     if (hash === d.contentHash) continue;
     ops.push({ updateOne: { filter: { _id: d._id }, update: { $set: { purchaseDate: at, observedAt, label, labelStatus: status, contentHash: hash } } } });
   }
-  if (ops.length > 0) await bulkWriteInBatches(users, ops);
+  if (ops.length > 0) await bulkWriteInBatches(db, users, ops);
   return ops.length;
 }
 
