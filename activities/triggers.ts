@@ -8,11 +8,11 @@ import type { Db } from 'mongodb';
 import type { ModelVersionDoc } from '../store/registry';
 import type { DatasetDoc } from '../store/datasets';
 import type { LoadedModel } from '../store/model-loader';
-import { usersInWindow, countLabelStates } from '../store/users';
+import { usersInWindow, countLabelStates, newestUsersSample } from '../store/users';
 import { apiOnlyOutcomes } from '../store/outcomes';
 import { transformBatch } from '../data/features';
 import { LABEL_WINDOW_MS } from '../data/record';
-import { driftReport } from '../ml/drift';
+import { calendarLeftOut, driftReport } from '../ml/drift';
 import { rocAuc } from '../ml/metrics';
 import { f1Interval } from '../ml/f1-interval';
 import type { MonitorPolicy, TriggerState } from '../workflows/messages';
@@ -22,9 +22,7 @@ const DAY_MS = 86_400_000;
 export const MAX_WINDOW_USERS = 50_000;
 /** Fewer matured buyers than this in the window: F1 is too noisy to act on (SE of recall ≈ 0.07 at 20). */
 export const MIN_LIVE_POSITIVES = 20;
-/** Features that follow the weekly cycle: meaningless in a sample spanning less than a week. */
-const WEEKLY = ['day_of_week', 'is_weekend'];
-const DAILY = ['hour_of_day'];
+
 
 export interface TriggerContext {
   db: Db;
@@ -137,14 +135,9 @@ const drift: TriggerDef = {
   async evaluate({ db, policy, newestUser, production }) {
     if (!production) return none('no production snapshot');
     if (newestUser === null) return none('no ingested data yet');
-    const recent = await usersInWindow(db, { from: newestUser - policy.windowDays * DAY_MS, to: newestUser, maturedOnly: false, exclude: production.trainIds, limit: MAX_WINDOW_USERS });
-    // Newest first: take users until the sample covers a full day and holds minDriftUsers.
-    let take = 0;
-    while (take < recent.length && (take < policy.minDriftUsers || newestUser - recent[take]!.firstOpen < DAY_MS)) take++;
-    const users = recent.slice(0, take);
+    const { users, span } = await newestUsersSample(db, { windowDays: policy.windowDays, minUsers: policy.minDriftUsers, exclude: production.trainIds, limit: MAX_WINDOW_USERS });
     if (users.length < policy.minDriftUsers) return { ...none(`${users.length} users in the last ${policy.windowDays} days outside production's training set (need ${policy.minDriftUsers} for PSI)`), n: users.length };
-    const span = newestUser - users[users.length - 1]!.firstOpen;
-    const left = [...(span < 7 * DAY_MS ? WEEKLY : []), ...(span < DAY_MS ? DAILY : [])];
+    const left = calendarLeftOut(span);
     const ds = production.dataset;
     const refs = ds.referenceHistograms.filter((r) => !left.includes(r.feature));
     const X = transformBatch(ds.spec, users);

@@ -1,11 +1,10 @@
 import type { Db } from 'mongodb';
 import type { Client } from '@temporalio/client';
-import { COLLECTIONS } from '../store/collections';
-import { getDatasetDoc } from '../store/datasets';
-import { docToRecord, type UserDoc } from '../store/users';
+import { loadDataset } from '../store/datasets';
+import { newestUsersSample } from '../store/users';
 import type { ModelVersionDoc } from '../store/registry';
 import { transformBatch } from '../data/features';
-import { driftLevel, psi, type DriftLevel } from '../ml/drift';
+import { calendarLeftOut, driftLevel, psi, type DriftLevel } from '../ml/drift';
 import { statusQuery, type MonitorStatus } from '../workflows/messages';
 import { monitorWorkflowId } from '../common/constants';
 import { withTimeout } from '../common/timeout';
@@ -27,6 +26,10 @@ export interface DriftView {
   snapshotAt: Date;
   referenceRows: number;
   currentRows: number;
+  /** Days of first opens the current sample covers, and the calendar features it cannot judge. */
+  spanDays: number;
+  leftOut: string[];
+  minUsers: number;
   features: FeatureDrift[];
 }
 
@@ -38,26 +41,30 @@ function binLabels(edges: number[]): string[] {
 }
 
 /**
- * PSI of every feature: the production model's snapshot histograms (reference) against the users
- * ingested after that snapshot was taken (current), built with the snapshot's frozen spec.
+ * PSI of every feature: the production model's snapshot histograms (reference) against the same
+ * sample the monitor's drift trigger judges (store/users.ts newestUsersSample: the newest full day
+ * of users outside production's training set, at least `minUsers`), built with the snapshot's
+ * frozen spec. Calendar features the sample's span cannot judge get no PSI.
  */
-export async function driftView(db: Db, production: ModelVersionDoc): Promise<DriftView | null> {
-  const ds = await getDatasetDoc(db, production.datasetId);
-  if (!ds) return null;
-  const docs = await db.collection<UserDoc>(COLLECTIONS.users).find({ ingestedAt: { $gt: ds.createdAt } }).sort({ ingestedAt: -1 }).limit(DRIFT_MAX_USERS).toArray();
-  const rows = docs.length;
-  const X = rows > 0 ? transformBatch(ds.spec, docs.map(docToRecord)) : null;
+export async function driftView(db: Db, production: ModelVersionDoc, opts: { windowDays: number; minUsers: number }): Promise<DriftView | null> {
+  const loaded = await loadDataset(db, production.datasetId);
+  if (!loaded) return null;
+  const ds = loaded.doc;
+  const { users, span } = await newestUsersSample(db, { ...opts, exclude: new Set(loaded.arrays.trainUserIds), limit: DRIFT_MAX_USERS });
+  const rows = users.length;
+  const X = rows > 0 ? transformBatch(ds.spec, users) : null;
   const cols = ds.names.length;
+  const leftOut = calendarLeftOut(span);
   const features = ds.referenceHistograms.map((ref): FeatureDrift => {
     const base = { feature: ref.feature, binLabels: binLabels(ref.edges), reference: ref.proportions };
     const j = ds.names.indexOf(ref.feature);
-    if (!X || j < 0) return { ...base, current: null, psi: null, level: null };
+    if (!X || j < 0 || leftOut.includes(ref.feature)) return { ...base, current: null, psi: null, level: null };
     const col = new Float64Array(rows);
     for (let i = 0; i < rows; i++) col[i] = X[i * cols + j]!;
     const r = psi(ref, col);
     return { ...base, current: r.current, psi: r.psi, level: driftLevel(r.psi) };
   });
-  return { datasetId: ds._id, snapshotAt: ds.createdAt, referenceRows: ds.rows, currentRows: rows, features };
+  return { datasetId: ds._id, snapshotAt: ds.createdAt, referenceRows: ds.rows, currentRows: rows, spanDays: span / 86_400_000, leftOut, minUsers: opts.minUsers, features };
 }
 
 /** The monitor's status query, or why it is unavailable (bounded: a query waits for a worker). */

@@ -111,3 +111,17 @@ export function driftReport(refs: ReferenceHistogram[], X: Float64Array, rows: n
     return { feature: ref.feature, psi: value, level: driftLevel(value) };
   });
 }
+
+/** Features that follow the weekly cycle (meaningless in a sample spanning less than a week) and the daily one. */
+const WEEKLY_FEATURES = ['day_of_week', 'is_weekend'];
+const DAILY_FEATURES = ['hour_of_day'];
+
+/**
+ * Calendar features a drift sample spanning `span` ms of first opens cannot judge: one day of
+ * users is all one weekday (a normal day measured PSI 7.7–8.3 on day_of_week), less than a day
+ * misses part of the daily rhythm.
+ */
+export function calendarLeftOut(span: number): string[] {
+  const day = 86_400_000;
+  return [...(span < 7 * day ? WEEKLY_FEATURES : []), ...(span < day ? DAILY_FEATURES : [])];
+}

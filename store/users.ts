@@ -348,3 +348,20 @@ export async function latestFirstOpen(db: Db): Promise<number | null> {
   const d = await db.collection<UserDoc>(COLLECTIONS.users).find({}, { projection: { firstOpen: 1 } }).sort({ firstOpen: -1 }).limit(1).next();
   return d ? d.firstOpen : null;
 }
+
+/**
+ * The drift sample (one implementation for the monitor and the drift page): the newest users
+ * outside `exclude` (a model's training ids), taken newest first until the sample covers a full
+ * day of first opens and holds `minUsers`, never more than `windowDays` before the newest stored
+ * first open. Returns the users and the first-open span they cover (ms).
+ */
+export async function newestUsersSample(db: Db, opts: { windowDays: number; minUsers: number; exclude: ReadonlySet<string>; limit: number }): Promise<{ users: UserRecord[]; span: number; newest: number | null }> {
+  const newest = await latestFirstOpen(db);
+  if (newest === null) return { users: [], span: 0, newest };
+  const DAY = 86_400_000;
+  const recent = await usersInWindow(db, { from: newest - opts.windowDays * DAY, to: newest, maturedOnly: false, exclude: opts.exclude, limit: opts.limit });
+  let take = 0;
+  while (take < recent.length && (take < opts.minUsers || newest - recent[take]!.firstOpen < DAY)) take++;
+  const users = recent.slice(0, take);
+  return { users, span: users.length ? newest - users[users.length - 1]!.firstOpen : 0, newest };
+}

@@ -18,7 +18,7 @@ export function opsPagesRouter(deps: AppDeps): Router {
   r.get('/drift', async (_req, res) => {
     const alias = await getAlias(deps.db, name, PRODUCTION_ALIAS);
     const production = alias ? await getVersion(deps.db, name, alias.version) : null;
-    const drift = production ? await driftView(deps.db, production) : null;
+    const drift = production ? await driftView(deps.db, production, { windowDays: deps.config.MONITOR_WINDOW_DAYS, minUsers: deps.config.MONITOR_MIN_DRIFT_USERS }) : null;
     const withPsi = drift?.features.filter((x) => x.psi !== null) ?? [];
     const psiChart = withPsi.length > 0
       ? barChart([...withPsi].sort((a, b) => b.psi! - a.psi!).map((x) => ({ label: x.feature, value: x.psi!, color: x.level === 'drift' ? '#b42318' : x.level === 'warning' ? '#e0a100' : '#17803d' })),
