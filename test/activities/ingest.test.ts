@@ -75,10 +75,12 @@ describe('ingestUpload on bad-row fixtures', () => {
   });
 
   it('when a user_id repeats, then the later line wins and the earlier is counted and recorded as superseded', async () => {
-    const s = await ingest(fixture('duplicate-user-id.csv'));
+    // Observed long after every window closed, so the purchase is a matured 1 (without --as-of the
+    // file's own latest timestamp is that purchase, and the buyer would still be pending).
+    const s = await ingest(fixture('duplicate-user-id.csv'), { asOf: '2030-01-01T00:00:00Z' });
 
     expect(s).toMatchObject({ read: 3, inserted: 2, superseded: 1, rejected: 0, updated: 0, unchanged: 0 });
-    expect(await user('7001')).toMatchObject({ age: 31, numscreens: 2, label: 1 });
+    expect(await user('7001')).toMatchObject({ age: 31, numscreens: 2, label: 1, labelStatus: 'matured' });
     expect((await listRejects(db, s.batchId)).map((r) => [r.line, r.reason])).toEqual([[2, 'duplicate-user-id']]);
   });
 

@@ -78,7 +78,11 @@ describe('retail24 up --once, then the API', () => {
     for (const k of ['ece', 'mean_probability', 'base_rate', 'precision_at_target_recall']) expect(typeof m[k]).toBe('number');
     // Calibrated: a perfectly calibrated model shows ECE < 0.032 on 99 % of 2,000-user holdouts (sample/README.md).
     expect(m.ece).toBeLessThan(0.035);
-    expect(Math.abs(m.mean_probability! - m.base_rate!)).toBeLessThan(0.02);
+    // The holdout's rate differs from the training rate the calibrator matches by sampling noise
+    // of both sides: 3 SE of that difference (≈ 0.031 for 1,930 vs 7,716 users at p = 0.2).
+    const nTrain = report.data.matured - m.n!;
+    const se = Math.sqrt(m.base_rate! * (1 - m.base_rate!) * (1 / m.n! + 1 / nTrain));
+    expect(Math.abs(m.mean_probability! - m.base_rate!)).toBeLessThan(3 * se);
     expect(report.production!.promotion).toMatchObject({ rule: 'first-model', verdict: 'promoted', comparedWith: null });
   });
 
