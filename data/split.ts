@@ -21,7 +21,7 @@ export interface SplitArgs {
 }
 
 /** MurmurHash3's 32-bit finaliser: spreads FNV's low-entropy high bits. */
-function fmix32(h: number): number {
+export function fmix32(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;

@@ -8,6 +8,7 @@
  * `historyDays` days that day 1's file carries, so the first model has matured users of both
  * classes to learn from (at the end of day 1 every non-buyer of day 1 is still pending).
  */
+import { fmix32 } from '../data/split';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GENERATED_COLUMNS, SHIFTS, generateUsers, type GenerateOptions, type GeneratedRow, type Shift } from '../data/generator';
@@ -99,13 +100,7 @@ export function dayStart(o: SimDataOptions, d: number): number {
 
 /** 32-bit mix of two integers (MurmurHash3's finaliser over a FNV-style combine): independent streams per day. */
 function mix(a: number, b: number): number {
-  let h = (Math.imul(a ^ 0x811c9dc5, 0x01000193) ^ Math.imul(b + 0x9e3779b9, 0x85ebca6b)) >>> 0;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
+  return fmix32((Math.imul(a ^ 0x811c9dc5, 0x01000193) ^ Math.imul(b + 0x9e3779b9, 0x85ebca6b)) >>> 0);
 }
 
 /** The generator seed of cohort d (0 = history), derived from the replay's seed. */
