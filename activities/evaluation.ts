@@ -7,7 +7,6 @@ import { paramsToOptions } from '../ml/grid';
 import { serializeModel } from '../ml/serialize';
 import { evaluateBinary, rocAuc, type BinaryEvaluation } from '../ml/metrics';
 import { applyCalibratorBatch, expectedCalibrationError, meanProbability, reliabilityCurve, type Calibrator, type ReliabilityCurve } from '../ml/calibration';
-import { CalibratedModel } from '../ml/calibrated';
 import { precisionAtRecall, singleFeatureAuc } from '../ml/compare';
 import type { EngineName } from '../ml/engines';
 import type { Params, ThresholdChoice } from '../common/workflow-types';
@@ -94,14 +93,13 @@ export function createEvaluationActivities({ db }: ActivityDeps) {
         onProgress: (d: number, t: number) => heartbeat({ treesDone: d, trees: t }),
       });
       const fitMs = Date.now() - t0;
-      const model = new CalibratedModel(forest, calibrator);
       const yh = takeLabels(y, holdout);
       const hX = { data: takeRows(X, cols, holdout), rows: holdout.length, cols };
       const raw = forest.predictProba(hX);
       const proba = applyCalibratorBatch(calibrator, raw);
       const { flat, evaluation, reliability } = holdoutMetrics(yh, proba, args.threshold.threshold, args.targetRecall);
       const rawMetrics = { roc_auc: rocAuc(yh, raw), ece: expectedCalibrationError(yh, raw, ECE_BINS), mean_probability: meanProbability(raw) };
-      const importances = model.featureImportances();
+      const importances = forest.featureImportances();
       const aucs = singleFeatureAuc(trainX, train.length, cols, yTrain);
       const singleAuc = ds.doc.names.map((name, i) => ({ name, auc: aucs[i]! })).sort((a, b) => b.auc - a.auc);
       const leakage = singleAuc.filter((f) => f.auc > args.leakageAucBound).map((f) => ({

@@ -135,7 +135,7 @@ const drift: TriggerDef = {
   async evaluate({ db, policy, newestUser, production }) {
     if (!production) return none('no production snapshot');
     if (newestUser === null) return none('no ingested data yet');
-    const { users, span } = await newestUsersSample(db, { windowDays: policy.windowDays, minUsers: policy.minDriftUsers, exclude: production.trainIds, limit: MAX_WINDOW_USERS });
+    const { users, span } = await newestUsersSample(db, { windowDays: policy.windowDays, minUsers: policy.minDriftUsers, exclude: production.trainIds, limit: MAX_WINDOW_USERS, newest: newestUser });
     if (users.length < policy.minDriftUsers) return { ...none(`${users.length} users in the last ${policy.windowDays} days outside production's training set (need ${policy.minDriftUsers} for PSI)`), n: users.length };
     const left = calendarLeftOut(span);
     const ds = production.dataset;

@@ -35,6 +35,9 @@ export interface ChunkWriteCounts {
 
 const DUPLICATE_KEY = 11000;
 
+/** Reads that rebuild records leave the provenance fields on the server. */
+const NO_PROVENANCE = { contentHash: 0, createdBatch: 0, lastBatch: 0, ingestedAt: 0 } as const;
+
 /**
  * Hash of the fields that matter, so an identical row from another file is "unchanged". The
  * observation times are left out on purpose: a later file saying the same thing is no change.
@@ -217,7 +220,7 @@ export async function loadLabelledColumns(db: Db, visit?: (u: UserRecord) => voi
   const codeOf = new Map<string, number>();
   let nCodes = 0;
   // Provenance fields are never read here; leaving them on the server saves decoding a million of them.
-  const projection = { contentHash: 0, createdBatch: 0, lastBatch: 0, ingestedAt: 0 };
+  const projection = NO_PROVENANCE;
   const cur = db.collection<UserDoc>(COLLECTIONS.users).find({ label: { $in: [0, 1] } }, { projection }).sort({ _id: 1 });
   for await (const d of cur) {
     const u = docToRecord(d as UserDoc);
@@ -319,7 +322,7 @@ export async function maturedUsersByIds(db: Db, ids: readonly string[]): Promise
   const byId = new Map<string, UserRecord>();
   // $in lists of 5,000: one query per chunk instead of one per user, small enough for any server.
   for (let i = 0; i < ids.length; i += 5000) {
-    const projection = { contentHash: 0, createdBatch: 0, lastBatch: 0, ingestedAt: 0 };
+    const projection = NO_PROVENANCE;
     for await (const d of users.find({ _id: { $in: ids.slice(i, i + 5000) as string[] }, label: { $in: [0, 1] } }, { projection })) byId.set(d._id, docToRecord(d as UserDoc));
   }
   return ids.map((id) => byId.get(id)).filter((u): u is UserRecord => u !== undefined);
@@ -333,7 +336,7 @@ export async function maturedUsersByIds(db: Db, ids: readonly string[]): Promise
 export async function usersInWindow(db: Db, opts: { from: number; to: number; maturedOnly: boolean; exclude?: ReadonlySet<string>; limit: number }): Promise<UserRecord[]> {
   const filter: Record<string, unknown> = { firstOpen: { $gte: opts.from, $lte: opts.to } };
   if (opts.maturedOnly) filter.label = { $in: [0, 1] };
-  const projection = { contentHash: 0, createdBatch: 0, lastBatch: 0, ingestedAt: 0 };
+  const projection = NO_PROVENANCE;
   const out: UserRecord[] = [];
   for await (const d of db.collection<UserDoc>(COLLECTIONS.users).find(filter, { projection }).sort({ firstOpen: -1 })) {
     if (opts.exclude?.has(d._id as string)) continue;
@@ -355,8 +358,9 @@ export async function latestFirstOpen(db: Db): Promise<number | null> {
  * day of first opens and holds `minUsers`, never more than `windowDays` before the newest stored
  * first open. Returns the users and the first-open span they cover (ms).
  */
-export async function newestUsersSample(db: Db, opts: { windowDays: number; minUsers: number; exclude: ReadonlySet<string>; limit: number }): Promise<{ users: UserRecord[]; span: number; newest: number | null }> {
-  const newest = await latestFirstOpen(db);
+export async function newestUsersSample(db: Db, opts: { windowDays: number; minUsers: number; exclude: ReadonlySet<string>; limit: number; newest?: number | null }): Promise<{ users: UserRecord[]; span: number; newest: number | null }> {
+  // A caller that already read the newest first open (the monitor check) passes it: one query fewer.
+  const newest = opts.newest !== undefined ? opts.newest : await latestFirstOpen(db);
   if (newest === null) return { users: [], span: 0, newest };
   const DAY = 86_400_000;
   const recent = await usersInWindow(db, { from: newest - opts.windowDays * DAY, to: newest, maturedOnly: false, exclude: opts.exclude, limit: opts.limit });
