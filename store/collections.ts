@@ -14,6 +14,8 @@ export const COLLECTIONS = {
   aliasHistory: 'alias_history',
   predictions: 'predictions',
   outcomes: 'outcomes',
+  /** documents staged while they replace stored ones on FerretDB (store/replace.ts) */
+  replacements: 'replacements',
 } as const;
 
 export const BUCKETS = {

@@ -1,6 +1,7 @@
-import { MongoBulkWriteError, type AnyBulkWriteOperation, type Db } from 'mongodb';
+import { randomUUID } from 'node:crypto';
+import { MongoBulkWriteError, type Db } from 'mongodb';
 import { COLLECTIONS } from './collections';
-import { bulkWriteInBatches } from './bulk';
+import { recoverReplacements, recoverStaleReplacements, replaceById } from './replace';
 import { LABEL_STATUS, labelAsOf, maturesAt, type LabelStatus, type UserRecord } from '../data/record';
 import { sha256 } from './blobs';
 
@@ -34,6 +35,10 @@ export interface ChunkWriteCounts {
 }
 
 const DUPLICATE_KEY = 11000;
+
+/** Replacement tags of outcome calls, and the age after which a call's stage counts as abandoned. */
+const OUTCOME_TAG = 'outcomes:';
+const STALE_STAGE_MS = 10 * 60_000;
 
 /** Reads that rebuild records leave the provenance fields on the server. */
 const NO_PROVENANCE = { contentHash: 0, createdBatch: 0, lastBatch: 0, ingestedAt: 0 } as const;
@@ -98,7 +103,7 @@ function toDoc(r: StoredUser, batchId: string, now: Date): UserDoc {
  *
  * Insert first, unordered: new users cost one bulk insert and no lookup. Only ids the insert
  * reports as duplicates are read back (one `$in` query) and compared by content hash; changed
- * ones get a `$set`. This matters on FerretDB 1.24 / SQLite, where every `_id` lookup, update or
+ * ones are replaced whole ({@link replaceById}: delete + insert, staged, on FerretDB). This matters on FerretDB 1.24 / SQLite, where every `_id` lookup, update or
  * delete scans the table (its `_id` index is never used) while inserts use the unique index:
  * an existence lookup before every chunk made a fresh ingest quadratic.
  *
@@ -111,6 +116,8 @@ export async function writeUserChunk(db: Db, batchId: string, rows: UserRecord[]
   if (rows.length === 0) return counts;
   const records = rows.map((r) => observeRecord(r, asOf));
   const users = db.collection<UserDoc>(COLLECTIONS.users);
+  // An earlier attempt that crashed mid-replacement left its new documents staged: put them back first.
+  await recoverReplacements(db, COLLECTIONS.users, batchId);
   const dupIndexes: number[] = [];
   try {
     const res = await users.insertMany(records.map((r) => toDoc(r, batchId, now)), { ordered: false });
@@ -134,7 +141,7 @@ export async function writeUserChunk(db: Db, batchId: string, rows: UserRecord[]
   const stored = new Map<string, UserDoc>();
   for await (const d of users.find({ _id: { $in: existing.map((r) => r.userId) } })) stored.set(d._id, d);
 
-  const ops: AnyBulkWriteOperation<UserDoc>[] = [];
+  const replacements: UserDoc[] = [];
   for (const r of existing) {
     const prev = stored.get(r.userId);
     // Deleted between our insert and the read: let the activity retry the chunk.
@@ -148,20 +155,16 @@ export async function writeUserChunk(db: Db, batchId: string, rows: UserRecord[]
     }
     const merged = mergeRecord(r, storedUser(prev));
     if (merged.labelStatus === LABEL_STATUS.pending) counts.pending++;
-    const hash = recordHash(merged);
-    if (hash === prev.contentHash) {
+    const doc = { ...toDoc(merged, batchId, now), createdBatch: prev.createdBatch };
+    if (doc.contentHash === prev.contentHash) {
       counts.unchanged++;
       continue;
     }
-    const { userId, ...fields } = merged;
-    ops.push({ updateOne: { filter: { _id: userId }, update: { $set: { ...fields, contentHash: hash, lastBatch: batchId, ingestedAt: now } } } });
+    replacements.push(doc);
   }
-  if (ops.length > 0) {
-    // In batches: FerretDB hangs on 100+ updates of existing documents in one command (store/bulk.ts).
-    const res = await bulkWriteInBatches(db, users, ops);
-    if (res.matched !== ops.length) throw new Error(`batch ${batchId}: ${ops.length - res.matched} users vanished while being updated`);
-    counts.updated += ops.length;
-  }
+  // Whole documents by _id: one read of the table per chunk on FerretDB, not one per user (store/replace.ts).
+  await replaceById(db, COLLECTIONS.users, replacements, batchId);
+  counts.updated += replacements.length;
   return counts;
 }
 
@@ -297,9 +300,11 @@ export async function countLabelStates(db: Db): Promise<{ matured: number; pendi
 export async function resolveWithOutcomes(db: Db, outcomes: readonly { userId: string; purchaseAt: number }[]): Promise<number> {
   if (outcomes.length === 0) return 0;
   const users = db.collection<UserDoc>(COLLECTIONS.users);
+  // An API process that died mid-call left its replacements staged: finish them before reading.
+  await recoverStaleReplacements(db, COLLECTIONS.users, OUTCOME_TAG, STALE_STAGE_MS);
   const byId = new Map<string, number>();
   for (const o of outcomes) byId.set(o.userId, Math.min(o.purchaseAt, byId.get(o.userId) ?? Number.POSITIVE_INFINITY));
-  const ops: AnyBulkWriteOperation<UserDoc>[] = [];
+  const replacements: UserDoc[] = [];
   for await (const d of users.find({ _id: { $in: [...byId.keys()] } })) {
     const at = byId.get(d._id)!;
     if (at < d.firstOpen) continue; // a purchase before first open is no evidence about this window
@@ -310,10 +315,10 @@ export async function resolveWithOutcomes(db: Db, outcomes: readonly { userId: s
     const next = { ...prev, purchaseDate: at, observedAt, label, labelStatus: status };
     const hash = recordHash(next);
     if (hash === d.contentHash) continue;
-    ops.push({ updateOne: { filter: { _id: d._id }, update: { $set: { purchaseDate: at, observedAt, label, labelStatus: status, contentHash: hash } } } });
+    replacements.push({ ...d, purchaseDate: at, observedAt, label, labelStatus: status, contentHash: hash });
   }
-  if (ops.length > 0) await bulkWriteInBatches(db, users, ops);
-  return ops.length;
+  await replaceById(db, COLLECTIONS.users, replacements, `${OUTCOME_TAG}${randomUUID()}`);
+  return replacements.length;
 }
 
 /** The stored users with these ids whose label is known (matured), as records, in the order of `ids`. */
