@@ -74,6 +74,10 @@ export const configSchema = z.object({
   PROMOTION_MIN_POSITIVES: intIn(1, 10_000_000).default(30),
   PROMOTION_BOOTSTRAP: intIn(100, 100_000).default(1000),
   PROMOTION_MIN_AUC: z.coerce.number().min(0).max(1).default(0.6),
+  // 150 = PROMOTION_MIN_POSITIVES (30) / HOLDOUT_FRACTION (0.2): fewer matured buyers (or non-buyers)
+  // in the snapshot leave the holdout too few of them for the gate and the threshold to mean anything.
+  ELIGIBILITY_MIN_POSITIVES: intIn(1, 10_000_000).default(150),
+  ELIGIBILITY_MIN_NEGATIVES: intIn(1, 10_000_000).default(150),
   MONITOR_INTERVAL_S: intIn(1, 7 * 24 * 3600).default(300),
   MONITOR_NEW_DATA_RATIO: z.coerce.number().gt(0).default(0.1),
   MONITOR_F1_DROP: fraction.default(0.05),
@@ -82,6 +86,10 @@ export const configSchema = z.object({
   MONITOR_WINDOW_DAYS: z.coerce.number().min(1).max(365).default(7),
   MONITOR_MIN_DRIFT_USERS: intIn(10, 10_000_000).default(500),
   PREDICT_MAX_BATCH: intIn(1, 100_000).default(1000),
+  /** scoreNewUsers: the Temporal Schedule's interval, jobs in flight, and whether each ingest asks for a run. */
+  SCORE_INTERVAL_S: intIn(10, 7 * 24 * 3600).default(900),
+  SCORE_CONCURRENCY: intIn(1, 64).default(4),
+  SCORE_ON_INGEST: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
   MODEL_POLL_MS: intIn(100, 600_000).default(2000),
   /** Largest CSV upload /v1/predict/batch accepts (bytes); larger uploads get 413. */
   BATCH_MAX_BYTES: intIn(1024, 2 ** 31).default(50 * 1024 * 1024),
@@ -114,6 +122,8 @@ export function trainingSettings(config: Config): TrainingSettings {
       minUsers: config.PROMOTION_MIN_USERS,
       minPositives: config.PROMOTION_MIN_POSITIVES,
       resamples: config.PROMOTION_BOOTSTRAP,
+      eligibleMinPositives: config.ELIGIBILITY_MIN_POSITIVES,
+      eligibleMinNegatives: config.ELIGIBILITY_MIN_NEGATIVES,
     },
   };
 }

@@ -27,6 +27,17 @@ export function scoreQuantiles(p: Float64Array, points = 1001): number[] {
 }
 
 /**
+ * The holdout's (calibrated p, label) pairs for the audience figures' observed side, sorted by p
+ * descending: all of them up to `max`, else every k-th by rank (a systematic sample keeps the
+ * gains curve's shape; `n` says how many users it stands for).
+ */
+export function holdoutSample(p: Float64Array, y: Uint8Array, max = 5000): { n: number; p: number[]; y: number[] } {
+  const order = Array.from(p.keys()).sort((a, b) => p[b]! - p[a]! || a - b);
+  const take = order.length <= max ? order : Array.from({ length: max }, (_, i) => order[Math.floor((i * order.length) / max)]!);
+  return { n: p.length, p: take.map((i) => p[i]!), y: take.map((i) => y[i]!) };
+}
+
+/**
  * Holdout metrics as flat snake_case numbers (registry, gate, pages, status JSON), including the
  * calibration figures (ECE over 10 equal-mass bins, mean predicted probability next to the base
  * rate) and precision at the target recall (the operating point the model is chosen for).
@@ -114,6 +125,7 @@ export function createEvaluationActivities({ db }: ActivityDeps) {
         reliability,
         uncalibrated: rawMetrics,
         scoreQuantiles: scoreQuantiles(proba),
+        holdoutSample: holdoutSample(proba, yh),
         singleFeatureAuc: singleAuc.slice(0, 10),
         leakage,
         featureImportances: importances ? ds.doc.names.map((name, i) => ({ name, importance: importances[i]! })).sort((a, b) => b.importance - a.importance) : [],

@@ -6,6 +6,7 @@ import { createRegistryActivities } from './registry';
 import { createPromotionActivities } from './promotion';
 import { createMonitoringActivities } from './monitoring';
 import { createRunActivities } from './runs';
+import { createScoringActivities } from './scoring';
 import type { ActivityDeps } from './deps';
 
 /** Every activity, merged; workflows import only this function's return *type*. */
@@ -19,6 +20,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createPromotionActivities(deps),
     ...createMonitoringActivities(deps),
     ...createRunActivities(deps),
+    ...createScoringActivities(deps),
   };
 }
 

@@ -38,6 +38,19 @@ export function decidePromotion(cmp: Pick<PairedBootstrapResult, 'interval' | 'n
 }
 
 /**
+ * Whether a snapshot has enough matured users of each class for any decision about its model
+ * (issue 13 §4, as hosted products' "not eligible"): null when it has, else the reason with the counts.
+ */
+export function eligibility(ds: Pick<DatasetDoc, 'rows' | 'labelRate'>, policy: PromotionPolicy): { positives: number; negatives: number; why: string | null } {
+  const positives = Math.round(ds.rows * ds.labelRate);
+  const negatives = ds.rows - positives;
+  const minP = policy.eligibleMinPositives ?? 0;
+  const minN = policy.eligibleMinNegatives ?? 0;
+  const short = [positives < minP ? `${positives} matured buyers (needs ${minP})` : null, negatives < minN ? `${negatives} matured non-buyers (needs ${minN})` : null].filter((x) => x !== null);
+  return { positives, negatives, why: short.length ? `not eligible: the snapshot has ${short.join(' and ')}` : null };
+}
+
+/**
  * The users the two models are compared on: the candidate's holdout (it never trained on them),
  * minus any production trained on (it can only happen when the split settings changed between
  * the two snapshots), still matured now. With the time split, the users that arrived after
@@ -93,7 +106,14 @@ export function createPromotionActivities({ db }: ActivityDeps) {
       const prodVersion = alias?.version ?? null;
       const base = { comparedWith: prodVersion, targetRecall: args.settings.targetRecall, policy, at: new Date(), excludedSeenByProduction: 0 };
       let rec: PromotionRecord;
-      if (prodVersion === null) {
+      const ds = await getDatasetDoc(db, cand.datasetId);
+      const elig = ds ? eligibility(ds, policy) : null;
+      if (elig?.why) {
+        rec = {
+          ...base, rule: 'eligibility', verdict: 'not-eligible', reason: elig.why, evalSet: "candidate's snapshot", n: ds!.rows, positives: elig.positives,
+          candidate: null, production: null, diff: null, interval: null, confidence: null, resamples: null, sawNewerData: null,
+        };
+      } else if (prodVersion === null) {
         const m = cand.metrics;
         const ok = m.roc_auc! >= policy.minAuc;
         rec = {

@@ -51,6 +51,7 @@ export function createRegistryActivities({ db }: ActivityDeps) {
         calibration: { kind: args.selection.calibration, oof: (run!.oofEvaluation as Record<string, number>) ?? {}, uncalibrated: (run!.uncalibrated as Record<string, number>) ?? {} },
         reliability: run!.reliability as ModelVersionDoc['reliability'],
         scoreQuantiles: run!.scoreQuantiles as number[],
+        holdoutSample: run!.holdoutSample as ModelVersionDoc['holdoutSample'],
         leakage: (run!.leakage as ModelVersionDoc['leakage']) ?? [],
         singleFeatureAuc: (run!.singleFeatureAuc as ModelVersionDoc['singleFeatureAuc']) ?? [],
         selectionRule: args.selection.selectionRule,

@@ -4,6 +4,9 @@ import { CANONICAL_COLUMNS } from '../data/record';
 import type { Mapping } from '../data/mapping';
 import type { LoadedModel } from '../store/model-loader';
 import { HttpError } from './errors';
+import { percentileOf } from '../ml/percentile';
+
+export { percentileOf };
 
 interface ServingShape {
   mapping: Mapping;
@@ -14,21 +17,6 @@ interface ServingShape {
   modelInfo: Readonly<{ name: string; version: number; threshold: number }>;
   /** The holdout's calibrated scores, sorted (a sample of at most 1,001): a user's percentile is its rank among them. */
   quantiles: Float64Array | null;
-}
-
-/**
- * Percentage (0–100) of the holdout's calibrated scores at or below `p`: "this user scores higher
- * than 93 % of the users the model was evaluated on". Null for a model registered without them.
- */
-export function percentileOf(sorted: Float64Array | null, p: number): number | null {
-  if (!sorted || sorted.length === 0) return null;
-  let lo = 0, hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (sorted[mid]! <= p) lo = mid + 1;
-    else hi = mid;
-  }
-  return Math.round((lo / sorted.length) * 1000) / 10;
 }
 
 // Per loaded model, built once: the request path must not rebuild sets or mappings per user.

@@ -10,6 +10,10 @@ const USAGE = `usage: retail24 <command> [options]
   train [--wait] [--reason TEXT]       run the training pipeline
   retrain --reason TEXT [--by NAME]    signal the monitor to retrain
   status [--json]                      production model, monitor state, last runs
+  score [--json]                       score every new user with the production model now (and keep the schedule)
+  audience <name> | --top 10% | --top 500 | --recall 0.9 | --precision 0.4
+           [--open] [--out FILE.csv|.jsonl] [--save NAME [--description TEXT]]
+                                       an audience's expected buyers and lift; its members to a file
   simulate [--days 30] [--users-per-day 2000] [--shift-day 18] [--shift behaviour|conversion]
            [--outcome-share 0.5] [--predict-share 0.5] [--history-days 3] [--seed N] [--out file.json]
                                        replay daily exports through the real system, scored against the truth
@@ -28,6 +32,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   retrain: async () => (await import('./retrain')).retrainCommand,
   status: async () => (await import('./status')).statusCommand,
   simulate: async () => (await import('./simulate')).simulateCommand,
+  score: async () => (await import('./score')).scoreCommand,
+  audience: async () => (await import('./audience')).audienceCommand,
   worker: async () => async () => {
     await (await import('../worker/main')).runWorkerMain();
     return 0;

@@ -23,7 +23,7 @@ export async function ingestViaWorkflow(client: Client, db: Db, config: Config, 
     taskQueue: config.TASK_QUEUE,
     workflowId: ingestWorkflowId(config.MONGODB_DB, up.uploadId, mappingTag + asOfTag),
     workflowIdConflictPolicy: 'USE_EXISTING',
-    args: [{ uploadId: up.uploadId, fileName: up.fileName, mapping, rejectLimit: config.REJECT_LIMIT, ...(asOf === undefined ? {} : { asOf }) }],
+    args: [{ uploadId: up.uploadId, fileName: up.fileName, mapping, rejectLimit: config.REJECT_LIMIT, ...(asOf === undefined ? {} : { asOf }), ...(config.SCORE_ON_INGEST ? { scoreModel: config.MODEL_NAME } : {}) }],
   });
 }
 

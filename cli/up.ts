@@ -11,6 +11,7 @@ import { ingestViaWorkflow, parseAsOf, startTraining } from './pipeline';
 import { readMapping } from './ingest';
 import { statusReport } from './status-report';
 import { ensureMonitor } from './monitor';
+import { ensureScoreSchedule, scoreNow } from '../client/scoring';
 import { TRIGGERS, type PipelineProgress } from '../common/workflow-types';
 import { getAlias } from '../store/registry';
 import { PRODUCTION_ALIAS } from '../common/constants';
@@ -96,6 +97,9 @@ export async function upCommand(argv: string[]): Promise<number> {
       say('production model exists and the sample brought no new data: no retrain');
     }
     await ensureMonitor(client, config);
+    const schedule = await ensureScoreSchedule(client, config);
+    const scored = await scoreNow(client, config, 'up');
+    say(`scored ${scored.written} users with v${scored.version ?? '∅'} (${scored.skipped} already scored); schedule ${schedule.scheduleId} every ${config.SCORE_INTERVAL_S} s`);
     await waitHttpOk(`${apiUrl}/readyz`, api, 30_000);
     say(`\nAPI:         ${apiUrl}   (POST ${apiUrl}/v1/predict)\nStatus page: ${apiUrl}/\nTemporal UI: ${stack.temporalUiUrl ?? '(external Temporal: see its own UI)'}\nAPI token:   ${env.API_TOKEN}`);
     if (args.flags.once) {

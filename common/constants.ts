@@ -3,6 +3,7 @@ export const WORKFLOW_TYPES = {
   trainingPipeline: 'trainingPipeline',
   ingestFile: 'ingestFile',
   monitor: 'modelMonitor',
+  scoreNewUsers: 'scoreNewUsers',
 } as const;
 
 /** Search attributes registered on the Temporal namespace (see scripts/local-stack.ts). */
@@ -23,6 +24,16 @@ export function trainingWorkflowId(modelName: string, trigger: string, isoTime: 
 
 export function monitorWorkflowId(modelName: string): string {
   return `monitor-${modelName}`;
+}
+
+/** The scoring run started after ingests and promotions (one at a time per model; a busy one gets a `rescan` signal). */
+export function scoreWorkflowId(modelName: string): string {
+  return `score-${modelName}`;
+}
+
+/** The Temporal Schedule that scores new users at an interval (its runs get ids `score-schedule-<model>-<time>`). */
+export function scoreScheduleId(modelName: string): string {
+  return `score-schedule-${modelName}`;
 }
 
 /** `ingest-<database>-<sha256 prefix>[-m<mapping hash>]`: the database keeps deployments sharing a namespace apart. */

@@ -33,6 +33,9 @@ export interface PromotionPolicy {
   minPositives: number;
   /** Paired bootstrap resamples. */
   resamples: number;
+  /** Fewest matured buyers / non-buyers in the candidate's snapshot for it to be eligible at all (absent in older runs' settings: no check). */
+  eligibleMinPositives?: number;
+  eligibleMinNegatives?: number;
 }
 
 /** Everything a run does is decided by these, recorded with the run, never by a worker's environment. */
@@ -64,6 +67,8 @@ export interface IngestRequest {
    * still open at this time are pending, not non-buyers. @default the latest timestamp in the file
    */
   asOf?: number;
+  /** Model whose production version scores the new users once the ingest is done (scoreNewUsers). @default none */
+  scoreModel?: string;
 }
 
 export interface IngestSummary {
@@ -154,8 +159,8 @@ export interface RegisteredVersion {
 
 /** What the gate measured and decided; stored on the candidate version and shown on the models page and in status. */
 export interface PromotionRecord {
-  rule: PromotionPolicy['rule'] | 'first-model';
-  verdict: 'promoted' | 'rejected' | 'insufficient-evidence';
+  rule: PromotionPolicy['rule'] | 'first-model' | 'eligibility';
+  verdict: 'promoted' | 'rejected' | 'insufficient-evidence' | 'not-eligible';
   reason: string;
   comparedWith: number | null;
   /** Which users both models were scored on, and why neither saw them in training. */
@@ -196,4 +201,47 @@ export interface PipelineResult {
   selection: SelectionSummary;
   version: RegisteredVersion;
   promotion: PromotionDecision;
+}
+
+/** What `planScoring` decided (scoreNewUsers, issue 13 §1). */
+export interface ScoringPlan {
+  /** Null when there is nothing to score (no production model, or every user scored). */
+  planId: string | null;
+  version: number | null;
+  jobs: number;
+  users: number;
+  /** Users an older version scored whose window is still open, scored again by this one. */
+  reScored?: number;
+  dataTime?: string;
+  /** Each saved audience's probability cut-off for this run (null: the audience is empty). */
+  cutoffs?: Record<string, number | null>;
+  reason: string;
+}
+
+export interface ScoreJobResult {
+  written: number;
+  /** Already written by an earlier attempt (or another run): refused by the unique id, not re-written. */
+  skipped: number;
+  /** The job document was gone (its plan finished elsewhere). */
+  missing: boolean;
+}
+
+export interface ScoreRequest {
+  modelName: string;
+  /** Why: `ingest <batchId>`, `promotion v<N>`, `schedule`, `manual`. */
+  reason: string;
+  /** Jobs in flight at once. @default 4 */
+  concurrency?: number;
+}
+
+export interface ScoreSummary {
+  version: number | null;
+  users: number;
+  written: number;
+  skipped: number;
+  reScored: number;
+  jobs: number;
+  reason: string;
+  /** Plans run: more than one when `rescan` signals arrived during a run. */
+  passes: number;
 }

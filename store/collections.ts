@@ -16,6 +16,10 @@ export const COLLECTIONS = {
   outcomes: 'outcomes',
   /** documents staged while they replace stored ones on FerretDB (store/replace.ts) */
   replacements: 'replacements',
+  /** one score per (model, version, user), written by scoreNewUsers */
+  scores: 'scores',
+  /** saved audience rules, by name */
+  audiences: 'audiences',
 } as const;
 
 export const BUCKETS = {
@@ -41,5 +45,7 @@ export async function ensureIndexes(db: Db): Promise<void> {
     db.collection(COLLECTIONS.runs).createIndex({ modelName: 1, startedAt: -1 }),
     db.collection(COLLECTIONS.predictions).createIndex({ modelName: 1, version: 1, userId: 1 }),
     db.collection(COLLECTIONS.predictions).createIndex({ userId: 1 }),
+    db.collection(COLLECTIONS.scores).createIndex({ modelName: 1, version: 1, probability: -1 }),
+    db.collection(COLLECTIONS.scores).createIndex({ modelName: 1, userId: 1 }),
   ]);
 }

@@ -32,6 +32,8 @@ export interface ModelVersionDoc {
   calibration?: { kind: string; oof: Record<string, number>; uncalibrated: Record<string, number> };
   reliability?: { meanPredicted: number[]; observedRate: number[]; count: number[] };
   scoreQuantiles?: number[];
+  /** Holdout (calibrated p, label) pairs, p descending, at most 5,000 (a rank-systematic sample of `n`): the observed side of audience figures. */
+  holdoutSample?: { n: number; p: number[]; y: number[] };
   leakage?: { name: string; auc: number; message: string }[];
   singleFeatureAuc?: { name: string; auc: number }[];
   selectionRule?: string;

@@ -374,3 +374,13 @@ export async function newestUsersSample(db: Db, opts: { windowDays: number; minU
   const users = recent.slice(0, take);
   return { users, span: users.length ? newest - users[users.length - 1]!.firstOpen : 0, newest };
 }
+
+/** Every stored user as a record (with the end of its window), in one cursor pass; `visit` may be async (back-pressure). */
+export async function forEachUser(db: Db, visit: (u: UserRecord, maturesAt: number) => void | Promise<void>): Promise<number> {
+  let n = 0;
+  for await (const d of db.collection<UserDoc>(COLLECTIONS.users).find({}, { projection: NO_PROVENANCE, batchSize: 2000 })) {
+    await visit(docToRecord(d), d.maturesAt ?? maturesAt(d.firstOpen));
+    n++;
+  }
+  return n;
+}

@@ -1,5 +1,5 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { PipelineProgress } from '../common/workflow-types';
+import type { PipelineProgress, ScoreSummary } from '../common/workflow-types';
 
 /** Training pipeline: where the run is (stage, cells done / total, best so far). */
 export const progressQuery = defineQuery<PipelineProgress>('progress');
@@ -54,3 +54,8 @@ export const checkNowSignal = defineSignal<[]>('checkNow');
 export const setPolicyUpdate = defineUpdate<MonitorPolicy, [Partial<MonitorPolicy>]>('setPolicy');
 /** Monitor: the dashboard's view. */
 export const statusQuery = defineQuery<MonitorStatus>('status');
+
+/** scoreNewUsers: score again when the current pass ends (an ingest or promotion arrived during it). */
+export const rescanSignal = defineSignal<[string]>('rescan');
+/** scoreNewUsers: where the run is. */
+export const scoringProgressQuery = defineQuery<ScoreSummary & { stage: 'planning' | 'scoring' | 'done'; jobsDone: number }>('scoringProgress');

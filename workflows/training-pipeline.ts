@@ -4,6 +4,8 @@ import type { CellResult, CellTask, PipelineProgress, PipelineResult, TrainingPi
 import { NON_RETRYABLE } from '../common/errors';
 import { SEARCH_ATTRIBUTES } from '../common/constants';
 import { progressQuery } from './messages';
+import { runBounded } from './bounded';
+import { requestScoring } from './score-new-users';
 
 const retry = { initialInterval: '1s', maximumInterval: '30s', backoffCoefficient: 2, maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE };
 
@@ -64,6 +66,8 @@ export async function trainingPipeline(input: TrainingPipelineInput): Promise<Pi
     await stage('promotion', { version });
     const promotion = await heavy.promotionGate({ modelName: settings.modelName, version: version.version, runId, settings });
     upsertSearchAttributes({ [SEARCH_ATTRIBUTES.outcome]: [promotion.promoted ? 'promoted' : 'rejected'] });
+    // production moved: users still inside their window are re-scored by the new version
+    if (promotion.promoted) await requestScoring(settings.modelName, `promotion v${version.version}`);
     progress.stage = 'done';
     await quick.recordRun({ runId, patch: { stage: 'done', status: 'completed', promotion, finishedAt: new Date(), durationMs: t(t0) } });
     const { cvTable: _cv, ...selectionSummary } = selection;
@@ -75,18 +79,4 @@ export async function trainingPipeline(input: TrainingPipelineInput): Promise<Pi
     await quick.recordRun({ runId, patch: { status: 'failed', error: message, finishedAt: new Date() } });
     throw err;
   }
-}
-
-/** Runs tasks with at most `limit` in flight; results keep the input order. */
-async function runBounded<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const lane = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
-  return out;
 }

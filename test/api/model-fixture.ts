@@ -21,6 +21,7 @@ import { saveDataset } from '../../store/datasets';
 import { registerVersion, setAlias, type ModelVersionDoc } from '../../store/registry';
 import { writeUserChunk } from '../../store/users';
 import { patchRun } from '../../store/runs';
+import { holdoutSample, scoreQuantiles } from '../../activities/evaluation';
 
 export const SAMPLE_CSV = fileURLToPath(new URL('../../sample/users.csv', import.meta.url));
 export const DRIFT_CSV = fileURLToPath(new URL('../../sample/drift.csv', import.meta.url));
@@ -88,6 +89,7 @@ export async function registerFixtureModel(db: Db, opts: FixtureModelOptions, us
     curves: { roc: { fpr: ev.rocCurve.fpr, tpr: ev.rocCurve.tpr }, pr: { precision: ev.prCurve.precision, recall: ev.prCurve.recall } },
     featureImportances: spec.names.map((name, i) => ({ name, importance: imp[i]! })).sort((a, b) => b.importance - a.importance),
     featureNames: spec.names, blob, timings: {}, trigger: 'manual', reason: 'test fixture', status: 'candidate', createdAt: new Date(),
+    holdoutSample: holdoutSample(p, y.subarray(nTrain)), scoreQuantiles: scoreQuantiles(p),
   });
   await patchRun(db, runId, { modelName: opts.modelName, trigger: 'manual', reason: 'test fixture', status: 'completed', stage: 'done', finishedAt: new Date() });
   if (opts.promote ?? true) await setAlias(db, opts.modelName, 'production', doc.version, { by: 'test', reason: `fixture v${doc.version}` });

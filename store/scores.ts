@@ -1,0 +1,104 @@
+import { MongoBulkWriteError, type Db } from 'mongodb';
+import { COLLECTIONS } from './collections';
+
+/**
+ * One user's score by one model version (what `scoreNewUsers` writes). Idempotent by
+ * (model, version, user): the `_id` is built from the three, so a retried chunk's insert of a
+ * score already written is refused by the unique index and nothing is re-written.
+ */
+export interface ScoreDoc {
+  _id: string;
+  modelName: string;
+  version: number;
+  userId: string;
+  /** Calibrated P(purchase within 24 h of first open). */
+  probability: number;
+  /** Rank among the version's holdout scores, 0–100 (null for versions without them). */
+  percentile: number | null;
+  /** The version's own decision (its threshold for the target recall). */
+  decision: boolean;
+  /** Membership under each saved audience at scoring time (audience name → member). */
+  audiences: Record<string, boolean>;
+  firstOpen: number;
+  /** first_open + 24 h: after this a campaign can no longer reach the user inside the window. */
+  windowClosesAt: number;
+  scoredAt: Date;
+}
+
+const DUPLICATE_KEY = 11000;
+
+export function scoreId(modelName: string, version: number, userId: string): string {
+  return `${modelName}\u0000${version}\u0000${userId}`;
+}
+
+/** Inserts scores, skipping those already written (same model, version, user); returns how many were new. */
+export async function insertScores(db: Db, docs: readonly ScoreDoc[]): Promise<number> {
+  if (docs.length === 0) return 0;
+  try {
+    return (await db.collection<ScoreDoc>(COLLECTIONS.scores).insertMany([...docs], { ordered: false })).insertedCount;
+  } catch (err) {
+    if (!(err instanceof MongoBulkWriteError)) throw err;
+    const errors = Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors];
+    if (errors.some((e) => e.code !== DUPLICATE_KEY)) throw err;
+    return err.result.insertedCount;
+  }
+}
+
+/**
+ * Which users each version has scored: for `version`, the ids it scored with their probability;
+ * `any` = every user scored by some version of the model. One streamed read of the model's scores.
+ */
+export async function scoredUsers(db: Db, modelName: string, version: number): Promise<{ byVersion: Map<string, number>; any: Set<string> }> {
+  const byVersion = new Map<string, number>();
+  const any = new Set<string>();
+  const cursor = db.collection<ScoreDoc>(COLLECTIONS.scores).find({ modelName }, { projection: { _id: 0, userId: 1, version: 1, probability: 1 } });
+  for await (const s of cursor) {
+    any.add(s.userId);
+    if (s.version === version) byVersion.set(s.userId, s.probability);
+  }
+  return { byVersion, any };
+}
+
+/** Every calibrated probability the version has written (for audience curves), unsorted. */
+export async function versionProbabilities(db: Db, modelName: string, version: number, opts: { openAt?: number } = {}): Promise<Float64Array> {
+  const filter: Record<string, unknown> = { modelName, version };
+  if (opts.openAt !== undefined) filter.windowClosesAt = { $gt: opts.openAt };
+  const out: number[] = [];
+  for await (const s of db.collection<ScoreDoc>(COLLECTIONS.scores).find(filter, { projection: { _id: 0, probability: 1 } })) out.push(s.probability);
+  return Float64Array.from(out);
+}
+
+export async function countScores(db: Db, modelName: string, version: number): Promise<number> {
+  return db.collection<ScoreDoc>(COLLECTIONS.scores).countDocuments({ modelName, version });
+}
+
+/**
+ * The version's scores with probability ≥ `minProbability`, highest first, at most `limit`
+ * (ties broken by user id so the order is stable); `openAt` keeps only users whose window is
+ * still open at that time.
+ */
+export function topScores(db: Db, q: { modelName: string; version: number; limit: number; openAt?: number; minProbability?: number }) {
+  const filter: Record<string, unknown> = { modelName: q.modelName, version: q.version };
+  if (q.openAt !== undefined) filter.windowClosesAt = { $gt: q.openAt };
+  if (q.minProbability !== undefined) filter.probability = { $gte: q.minProbability };
+  return db.collection<ScoreDoc>(COLLECTIONS.scores)
+    .find(filter, { projection: { _id: 0, userId: 1, probability: 1, percentile: 1, firstOpen: 1, windowClosesAt: 1, scoredAt: 1 } })
+    .sort({ probability: -1, userId: 1 })
+    .limit(q.limit);
+}
+
+/**
+ * Users whose first open lies in [from, to) and who were members of audience `name` when their
+ * latest score was written (any version: a re-scored user counts under its newest score).
+ */
+export async function audienceMembersOpenedIn(db: Db, q: { modelName: string; name: string; from: number; to: number; limit?: number }): Promise<string[]> {
+  const latest = new Map<string, { version: number; member: boolean }>();
+  const cursor = db.collection<ScoreDoc>(COLLECTIONS.scores)
+    .find({ modelName: q.modelName, firstOpen: { $gte: q.from, $lt: q.to } }, { projection: { _id: 0, userId: 1, version: 1, [`audiences.${q.name}`]: 1 } })
+    .limit(q.limit ?? 1_000_000);
+  for await (const s of cursor) {
+    const prev = latest.get(s.userId);
+    if (!prev || s.version > prev.version) latest.set(s.userId, { version: s.version, member: s.audiences?.[q.name] === true });
+  }
+  return [...latest].filter(([, v]) => v.member).map(([id]) => id);
+}
