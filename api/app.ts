@@ -14,7 +14,9 @@ import { modelsRouter } from './routes/models';
 import { feedbackRouter } from './routes/feedback';
 import { pagesRouter } from './routes/pages';
 import { opsPagesRouter } from './routes/pages-ops';
+import { audiencePagesRouter } from './routes/pages-audiences';
 import { healthRouter } from './routes/health';
+import { audiencesRouter } from './routes/audiences';
 
 export interface AppDeps {
   db: Db;
@@ -53,8 +55,10 @@ export function createApp(deps: AppDeps): Express {
   app.use(batchRouter(full));
   app.use(modelsRouter(full));
   app.use(feedbackRouter(full));
+  app.use(audiencesRouter(full));
   app.use(pagesRouter(full));
   app.use(opsPagesRouter(full));
+  app.use(audiencePagesRouter(full));
   app.use(notFound);
   app.use(errorHandler());
   return app;

@@ -10,6 +10,7 @@ import { HttpError } from '../errors';
 import { servingShape } from '../scoring';
 import { currentModel } from './predict';
 import type { AppDeps } from '../app';
+import { csvCell } from '../csv';
 
 const CHUNK = 512;
 
@@ -60,7 +61,6 @@ function csvSource(req: Request, max: number): Readable {
   throw new HttpError(415, 'unsupported-media-type', `send the CSV with Content-Type: text/csv or as multipart/form-data (got ${JSON.stringify(req.get('content-type') ?? null)})`);
 }
 
-const csvCell = (s: string) => (/[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
 
 /**
  * POST /v1/predict/batch: a CSV of raw users in, a CSV of `line,user_id,probability,decision,error`

@@ -1,0 +1,168 @@
+import type { Db } from 'mongodb';
+import { getAlias, getVersion, type ModelVersionDoc } from '../store/registry';
+import { audienceMembersOpenedIn, topScores, versionProbabilities } from '../store/scores';
+import { latestObservation } from '../store/batches';
+import { maturedUsersByIds } from '../store/users';
+import type { AudienceDoc } from '../store/audiences';
+import { PRODUCTION_ALIAS } from '../common/constants';
+import { formatRule, type AudienceRule } from '../common/audience';
+import {
+  AudienceCurve, HoldoutCurve, gainsByDecile, observedAtShare, observedGainsByDecile, plainSummary, scoreHistogram, wilsonInterval,
+  type ExpectedOutcome, type GainsRow, type ObservedOutcome,
+} from '../ml/audience';
+
+const DAY = 24 * 3_600_000;
+
+/** Thrown when the production version has written no scores yet (the API answers 409). */
+export class NoScoresError extends Error {
+  constructor(readonly modelName: string, readonly version: number | null) {
+    super(version === null
+      ? `model ${modelName} has no production version yet: train one first`
+      : `production v${version} of ${modelName} has scored no users yet: run \`retail24 score\` or wait for the scoring schedule`);
+    this.name = 'NoScoresError';
+  }
+}
+
+/** The production version's scored population and its holdout, the base of every audience figure. */
+export interface Population {
+  modelName: string;
+  version: number;
+  doc: ModelVersionDoc;
+  curve: AudienceCurve;
+  holdout: HoldoutCurve | null;
+  /** The data's own time (latest observation): "today" and open windows are measured from it. */
+  dataTime: number;
+  builtAt: number;
+}
+
+const populations = new Map<string, Promise<Population>>();
+/** Scores change only when a scoring run writes; figures may be this stale. */
+const POPULATION_TTL_MS = 15_000;
+
+/** The production version's population, cached per process for {@link POPULATION_TTL_MS}. */
+export async function productionPopulation(db: Db, modelName: string, now = Date.now()): Promise<Population> {
+  const key = `${db.databaseName}\u0000${modelName}`;
+  const cached = populations.get(key);
+  if (cached) {
+    const p = await cached.catch(() => null);
+    const alias = await getAlias(db, modelName, PRODUCTION_ALIAS);
+    if (p && alias?.version === p.version && now - p.builtAt < POPULATION_TTL_MS) return p;
+  }
+  const next = buildPopulation(db, modelName, now);
+  populations.set(key, next);
+  next.catch(() => populations.delete(key));
+  return next;
+}
+
+async function buildPopulation(db: Db, modelName: string, now: number): Promise<Population> {
+  const alias = await getAlias(db, modelName, PRODUCTION_ALIAS);
+  const doc = alias ? await getVersion(db, modelName, alias.version) : null;
+  if (!alias || !doc) throw new NoScoresError(modelName, null);
+  const p = await versionProbabilities(db, modelName, doc.version);
+  if (p.length === 0) throw new NoScoresError(modelName, doc.version);
+  const hs = doc.holdoutSample;
+  return {
+    modelName, version: doc.version, doc,
+    curve: AudienceCurve.fromProbabilities(p),
+    holdout: hs && hs.p.length > 0 ? HoldoutCurve.fromLabelled(hs.p, hs.y) : null,
+    dataTime: (await latestObservation(db)) ?? now,
+    builtAt: now,
+  };
+}
+
+export interface AudienceFigures {
+  rule: AudienceRule;
+  label: string;
+  version: number;
+  population: number;
+  /** Lowest probability in the audience (null: empty). */
+  threshold: number | null;
+  expected: ExpectedOutcome;
+  /** The holdout's observed counterpart at the same share (null: the version has no holdout sample). */
+  observed: ObservedOutcome | null;
+  summary: string;
+}
+
+/** What a rule selects from the scored population, expected and as observed on the holdout. */
+export function audienceFigures(pop: Population, rule: AudienceRule): AudienceFigures {
+  const sel = pop.curve.forRule(rule);
+  const share = pop.curve.n === 0 ? 0 : sel.size / pop.curve.n;
+  return {
+    rule, label: formatRule(rule), version: pop.version, population: pop.curve.n, threshold: sel.threshold,
+    expected: pop.curve.at(sel.size),
+    observed: pop.holdout ? observedAtShare(pop.holdout, share) : null,
+    summary: plainSummary(pop.curve.at(sel.size)),
+  };
+}
+
+export interface PopulationCharts {
+  histogram: { edges: number[]; counts: number[] };
+  gains: GainsRow[];
+  observedGains: GainsRow[] | null;
+  reliability: ModelVersionDoc['reliability'] | null;
+}
+
+export function populationCharts(pop: Population): PopulationCharts {
+  return {
+    histogram: scoreHistogram(pop.curve.sorted),
+    gains: gainsByDecile(pop.curve),
+    observedGains: pop.holdout ? observedGainsByDecile(pop.holdout) : null,
+    reliability: pop.doc.reliability ?? null,
+  };
+}
+
+export interface MemberRow {
+  user_id: string;
+  probability: number;
+  percentile: number | null;
+  first_open: string;
+  window_closes_at: string;
+  window_open: boolean;
+}
+
+/**
+ * The audience's members, highest probability first (exactly `size` of them, ties by user id);
+ * `open` keeps only those whose window is still open at data time. Streams from a cursor.
+ */
+export async function* audienceMembers(db: Db, pop: Population, rule: AudienceRule, opts: { open?: boolean } = {}): AsyncGenerator<MemberRow> {
+  const { size } = pop.curve.select(rule);
+  if (size === 0) return;
+  const cursor = topScores(db, { modelName: pop.modelName, version: pop.version, limit: size });
+  for await (const s of cursor) {
+    const open = s.windowClosesAt > pop.dataTime;
+    if (opts.open && !open) continue;
+    yield { user_id: s.userId, probability: s.probability, percentile: s.percentile, first_open: new Date(s.firstOpen).toISOString(), window_closes_at: new Date(s.windowClosesAt).toISOString(), window_open: open };
+  }
+}
+
+export interface SavedAudienceStats {
+  name: string;
+  rule: AudienceRule;
+  label: string;
+  description: string | null;
+  figures: AudienceFigures;
+  /** Members (at scoring time) among users who first opened in the last data day. */
+  today: { from: string; to: string; members: number };
+  /** Members among the day before's users, and how many of those bought within 24 h (matured only). */
+  yesterday: { from: string; to: string; members: number; matured: number; buyers: number; conversion: number | null; interval: [number, number] | null };
+}
+
+/** A saved audience's figures today, and how yesterday's members actually converted. */
+export async function savedAudienceStats(db: Db, pop: Population, a: AudienceDoc): Promise<SavedAudienceStats> {
+  const t = pop.dataTime;
+  const [today, yesterday] = await Promise.all([
+    audienceMembersOpenedIn(db, { modelName: pop.modelName, name: a._id, from: t - DAY, to: t + 1 }),
+    audienceMembersOpenedIn(db, { modelName: pop.modelName, name: a._id, from: t - 2 * DAY, to: t - DAY }),
+  ]);
+  const matured = yesterday.length > 0 ? await maturedUsersByIds(db, yesterday) : [];
+  const buyers = matured.filter((u) => u.label === 1).length;
+  return {
+    name: a._id, rule: a.rule, label: formatRule(a.rule), description: a.description ?? null,
+    figures: audienceFigures(pop, a.rule),
+    today: { from: new Date(t - DAY).toISOString(), to: new Date(t).toISOString(), members: today.length },
+    yesterday: {
+      from: new Date(t - 2 * DAY).toISOString(), to: new Date(t - DAY).toISOString(), members: yesterday.length, matured: matured.length, buyers,
+      conversion: matured.length > 0 ? buyers / matured.length : null, interval: wilsonInterval(buyers, matured.length),
+    },
+  };
+}
