@@ -81,7 +81,7 @@ describe('replacing re-observed users', () => {
     // The state replaceById leaves at the crash: the new documents staged under the batch's tag,
     // and (on FerretDB, where replacement is delete + insert) the old ones possibly deleted.
     const staged = await reference.collection<UserDoc>(COLLECTIONS.users).find({}).toArray();
-    await db.collection(COLLECTIONS.replacements).insertMany(staged.map((doc) => ({ _id: `users\u0000day2\u0000${doc._id}`, col: COLLECTIONS.users, tag: 'day2', stagedAt: new Date(), doc })));
+    await db.collection<{ _id: string }>(COLLECTIONS.replacements).insertMany(staged.map((doc) => ({ _id: `users\u0000day2\u0000${doc._id}`, col: COLLECTIONS.users, tag: 'day2', stagedAt: new Date(), doc })));
     if (deleted) await db.collection<UserDoc>(COLLECTIONS.users).deleteMany({ _id: { $in: staged.slice(0, N / 2).map((d) => d._id) } });
 
     const retried = await writeUserChunk(db, 'day2', day2, new Date(1), day2AsOf);
