@@ -3,7 +3,7 @@ import type { Db } from 'mongodb';
 import { getAlias } from '../store/registry';
 import { loadVersion, type LoadedModel } from '../store/model-loader';
 import { forEachUser } from '../store/users';
-import { latestObservation } from '../store/batches';
+import { dataTime as dataNow } from '../store/data-time';
 import { listAudiences } from '../store/audiences';
 import { insertScores, scoreId, scoredUsers, type ScoreDoc } from '../store/scores';
 import { transformBatch } from '../data/features';
@@ -58,7 +58,7 @@ export function createScoringActivities({ db }: ActivityDeps) {
       if (!alias) return { planId: null, version: null, jobs: 0, users: 0, reason: 'no production model' };
       const m = await model(args.modelName, alias.version);
       if (!m) throw new Error(`alias ${PRODUCTION_ALIAS} points at missing version ${alias.version}`);
-      const dataTime = (await latestObservation(db)) ?? Date.now();
+      const dataTime = (await dataNow(db)) ?? Date.now();
       const scored = await scoredUsers(db, args.modelName, alias.version);
       const planId = randomBytes(6).toString('hex');
       const jobs = jobsCollection(db, planId);

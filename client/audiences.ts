@@ -1,7 +1,7 @@
 import type { Db } from 'mongodb';
 import { getAlias, getVersion, type ModelVersionDoc } from '../store/registry';
 import { audienceMembersOpenedIn, topScores, versionProbabilities } from '../store/scores';
-import { latestObservation } from '../store/batches';
+import { dataTime } from '../store/data-time';
 import { maturedUsersByIds } from '../store/users';
 import type { AudienceDoc } from '../store/audiences';
 import { PRODUCTION_ALIAS } from '../common/constants';
@@ -65,7 +65,7 @@ async function buildPopulation(db: Db, modelName: string, now: number): Promise<
     modelName, version: doc.version, doc,
     curve: AudienceCurve.fromProbabilities(p),
     holdout: hs && hs.p.length > 0 ? HoldoutCurve.fromLabelled(hs.p, hs.y) : null,
-    dataTime: (await latestObservation(db)) ?? now,
+    dataTime: (await dataTime(db)) ?? now,
     builtAt: now,
   };
 }
