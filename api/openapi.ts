@@ -37,6 +37,48 @@ const outcome = {
     purchase_date: { oneOf: [{ type: 'string', example: '2026-03-01T21:00:00Z' }, { type: 'number' }] },
   },
 };
+const rule = {
+  oneOf: [
+    { type: 'object', additionalProperties: false, required: ['kind', 'percent'], properties: { kind: { enum: ['top_percent'] }, percent: { type: 'number', exclusiveMinimum: true, minimum: 0, maximum: 100 } } },
+    { type: 'object', additionalProperties: false, required: ['kind', 'n'], properties: { kind: { enum: ['top_n'] }, n: { type: 'integer', minimum: 1 } } },
+    { type: 'object', additionalProperties: false, required: ['kind', 'recall'], properties: { kind: { enum: ['target_recall'] }, recall: { type: 'number', exclusiveMinimum: true, minimum: 0, exclusiveMaximum: true, maximum: 1 } } },
+    { type: 'object', additionalProperties: false, required: ['kind', 'precision'], properties: { kind: { enum: ['min_precision'] }, precision: { type: 'number', exclusiveMinimum: true, minimum: 0, exclusiveMaximum: true, maximum: 1 } } },
+  ],
+};
+const expectedOutcome = {
+  type: 'object', description: 'expectations from the calibrated probabilities of the scored population',
+  properties: {
+    size: { type: 'integer' }, share: { type: 'number', nullable: true }, expectedBuyers: { type: 'number' }, expectedNonBuyers: { type: 'number' },
+    expectedRecall: { type: 'number', nullable: true }, expectedPrecision: { type: 'number', nullable: true }, lift: { type: 'number', nullable: true },
+  },
+};
+const observedOutcome = {
+  type: 'object', nullable: true, description: "the production version's holdout at the same share: observed buyers (users it never trained on)",
+  properties: {
+    size: { type: 'number' }, holdoutSize: { type: 'integer' }, observedBuyers: { type: 'number' }, observedPrecision: { type: 'number', nullable: true },
+    precisionInterval: { type: 'array', items: { type: 'number' }, minItems: 2, maxItems: 2, nullable: true, description: 'Wilson 95 %' },
+    observedRecall: { type: 'number', nullable: true }, lift: { type: 'number', nullable: true },
+  },
+};
+const figures = {
+  type: 'object', required: ['rule', 'label', 'version', 'population', 'expected', 'summary'],
+  properties: { rule, label: { type: 'string' }, version: { type: 'integer' }, population: { type: 'integer' }, threshold: { type: 'number', nullable: true }, expected: expectedOutcome, observed: observedOutcome, summary: { type: 'string' } },
+};
+const savedStats = {
+  type: 'object',
+  properties: {
+    name: { type: 'string' }, rule, label: { type: 'string' }, description: { type: 'string', nullable: true }, figures,
+    today: { type: 'object', properties: { from: { type: 'string' }, to: { type: 'string' }, members: { type: 'integer' } } },
+    yesterday: { type: 'object', properties: { from: { type: 'string' }, to: { type: 'string' }, members: { type: 'integer' }, matured: { type: 'integer' }, buyers: { type: 'integer' }, conversion: { type: 'number', nullable: true }, interval: { type: 'array', items: { type: 'number' }, nullable: true } } },
+  },
+};
+const ruleQuery = [
+  { name: 'top', in: 'query', schema: { type: 'string', example: '10%' }, description: '`10%` (top share) or `500` (top N); or give kind and its field' },
+  { name: 'kind', in: 'query', schema: { enum: ['top_percent', 'top_n', 'target_recall', 'min_precision'] } },
+  { name: 'percent', in: 'query', schema: { type: 'number' } }, { name: 'n', in: 'query', schema: { type: 'integer' } },
+  { name: 'recall', in: 'query', schema: { type: 'number' } }, { name: 'precision', in: 'query', schema: { type: 'number' } },
+];
+const audienceName = { name: 'name', in: 'path', required: true, schema: { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]{0,62}$' } };
 const nameParam = { name: 'name', in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,80}$' } };
 
 /** The OpenAPI 3.0 description of the API, served at /openapi.json; limits come from the config. */
@@ -121,6 +163,40 @@ export function openApiDocument(config: Config): object {
           security: bearer,
           requestBody: { required: true, ...json({ type: 'object', additionalProperties: false, required: ['reason'], properties: { reason: { type: 'string', minLength: 1, maxLength: 500 }, requestedBy: { type: 'string', minLength: 1, maxLength: 100 } } }) },
           responses: { 202: { description: 'signalled', ...json({ type: 'object' }) }, 400: error, ...authErrors },
+        },
+      },
+      '/v1/audiences': {
+        get: {
+          summary: "Saved audiences with today's figures, today's members and yesterday's observed conversion (aggregates only: public)",
+          responses: { 200: { description: 'audiences', ...json({ type: 'object', properties: { model: { type: 'object', nullable: true }, reason: { type: 'string' }, audiences: { type: 'array', items: savedStats } } }) } },
+        },
+        post: {
+          summary: 'Save (create or replace) a named audience rule',
+          security: bearer,
+          requestBody: { required: true, ...json({ type: 'object', additionalProperties: false, required: ['name', 'rule'], properties: { name: { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]{0,62}$' }, rule, description: { type: 'string', maxLength: 500 } } }) },
+          responses: { 200: { description: 'replaced', ...json({ type: 'object' }) }, 201: { description: 'created', ...json({ type: 'object' }) }, 400: error, ...authErrors },
+        },
+      },
+      '/v1/audiences/preview': {
+        get: {
+          summary: 'Expected and holdout-observed figures of any rule or size over the scored population',
+          parameters: [...ruleQuery, { name: 'charts', in: 'query', schema: { enum: ['true'] }, description: 'add histogram, gains by decile and reliability' }],
+          responses: { 200: { description: 'figures', ...json(figures) }, 400: error, 409: error },
+        },
+      },
+      '/v1/audiences/{name}': {
+        get: { summary: "A saved audience's figures and conversion", parameters: [audienceName], responses: { 200: { description: 'audience', ...json(savedStats) }, 404: error, 409: error } },
+        delete: { summary: 'Delete a saved audience', security: bearer, parameters: [audienceName], responses: { 204: { description: 'deleted' }, 404: error, ...authErrors } },
+      },
+      '/v1/audiences/{name}/users': {
+        get: {
+          summary: 'Stream the members (highest probability first); name `_` takes the rule from the query',
+          security: bearer,
+          parameters: [audienceName, ...ruleQuery, { name: 'open', in: 'query', schema: { enum: ['true', 'false'] }, description: 'only users whose 24 h window is still open at data time' }, { name: 'format', in: 'query', schema: { enum: ['csv', 'jsonl'] } }],
+          responses: {
+            200: { description: 'members: user_id, probability, percentile, first_open, window_closes_at, window_open', content: { 'text/csv': { schema: { type: 'string' } }, 'application/x-ndjson': { schema: { type: 'string' } } } },
+            400: error, 404: error, 409: error, ...authErrors,
+          },
         },
       },
       '/healthz': { get: { summary: 'Process is up', responses: { 200: { description: 'ok', ...json({ type: 'object' }) } } } },
