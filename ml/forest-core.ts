@@ -22,13 +22,16 @@ export interface CoreParams {
  * One tree as flat arrays. Children are adjacent: a split node goes to left[i] when x <= threshold[i]
  * and to left[i] + 1 otherwise. A leaf has feature -1, threshold +Infinity and left[i] = i, so a walk
  * of exactly `depth` steps lands on the right leaf for every row without a branch on leaf-ness.
- * value[i] is the leaf's P(class 1).
+ * value[i] is the node's weighted class-1 frequency (a leaf's is its P(class 1)); cover[i] is the
+ * weighted training count reaching the node (bootstrap multiplicity times class weight), which
+ * path-dependent TreeSHAP (ml/explain.ts) needs and scoring never reads.
  */
 export interface TreeArrays {
   feature: Int32Array;
   threshold: Float64Array;
   left: Int32Array;
   value: Float64Array;
+  cover: Float64Array;
   /** depth of the deepest leaf (0 for a single leaf) */
   depth: number;
   /** weighted impurity decrease per feature, normalised to sum 1 (all 0 for a stump) */
@@ -64,7 +67,8 @@ class TreeBuffer {
   threshold = new Float64Array(64);
   left = new Int32Array(64);
   value = new Float64Array(64);
-  add(value: number): number {
+  cover = new Float64Array(64);
+  add(value: number, cover: number): number {
     if (this.n === this.feature.length) {
       const grow = <T extends Int32Array | Float64Array>(a: T): T => {
         const b = new (a.constructor as new (n: number) => T)(a.length * 2);
@@ -72,12 +76,13 @@ class TreeBuffer {
         return b;
       };
       this.feature = grow(this.feature); this.threshold = grow(this.threshold);
-      this.left = grow(this.left); this.value = grow(this.value);
+      this.left = grow(this.left); this.value = grow(this.value); this.cover = grow(this.cover);
     }
     this.feature[this.n] = -1;
     this.threshold[this.n] = Infinity;
     this.left[this.n] = this.n;
     this.value[this.n] = value;
+    this.cover[this.n] = cover;
     return this.n++;
   }
 }
@@ -117,7 +122,7 @@ export function buildTree(q: Quantized, y: Uint8Array, params: CoreParams, treeI
     }
     stack[sp++] = start; stack[sp++] = end; stack[sp++] = depth; stack[sp++] = id; stack[sp++] = w0; stack[sp++] = w1;
   };
-  push(0, m, 0, tree.add(root1 / (root0 + root1)), root0, root1);
+  push(0, m, 0, tree.add(root1 / (root0 + root1), root0 + root1), root0, root1);
   while (sp > 0) {
     const w1 = stack[--sp]; const w0 = stack[--sp]; const id = stack[--sp];
     const depth = stack[--sp]; const end = stack[--sp]; const start = stack[--sp];
@@ -199,8 +204,8 @@ export function buildTree(q: Quantized, y: Uint8Array, params: CoreParams, treeI
     tree.threshold[id] = edges[edgeOffsets[bestF] + bestBin];
     // ids first (add may reallocate the arrays), then push right before left so the left subtree is
     // grown next (depth-first keeps the stack small)
-    const leftId = tree.add(bestL1 / (bestL0 + bestL1));
-    tree.add(r1 / (r0 + r1));
+    const leftId = tree.add(bestL1 / (bestL0 + bestL1), bestL0 + bestL1);
+    tree.add(r1 / (r0 + r1), r0 + r1);
     tree.left[id] = leftId;
     push(lo, end, depth + 1, leftId + 1, r0, r1);
     push(start, lo, depth + 1, leftId, bestL0, bestL1);
@@ -211,6 +216,6 @@ export function buildTree(q: Quantized, y: Uint8Array, params: CoreParams, treeI
   const k = tree.n;
   return {
     feature: tree.feature.slice(0, k), threshold: tree.threshold.slice(0, k), left: tree.left.slice(0, k),
-    value: tree.value.slice(0, k), depth: maxDepth, importances,
+    value: tree.value.slice(0, k), cover: tree.cover.slice(0, k), depth: maxDepth, importances,
   };
 }

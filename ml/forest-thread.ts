@@ -27,7 +27,7 @@ export interface ThreadReply {
 }
 
 export function treeBuffers(t: TreeArrays): ArrayBuffer[] {
-  return [t.feature, t.threshold, t.left, t.value, t.importances].map((a) => a.buffer as ArrayBuffer);
+  return [t.feature, t.threshold, t.left, t.value, t.cover, t.importances].map((a) => a.buffer as ArrayBuffer);
 }
 
 /** Serve requests for as long as the worker lives; called by forest-thread.mjs inside the worker. */

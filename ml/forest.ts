@@ -24,6 +24,12 @@ export interface FlatForest {
   threshold: Float64Array;
   left: Int32Array;
   value: Float64Array;
+  /**
+   * Weighted training count per node, for explanations only (scoring never reads it). Empty (length
+   * 0) for forests loaded from envelopes written before covers were recorded: such forests explain
+   * with Saabas attribution instead of TreeSHAP. Always present, so every key of a FlatForest is an array.
+   */
+  cover: Float64Array;
   roots: Int32Array;
   depths: Int32Array;
   importances: Float64Array;
@@ -114,6 +120,11 @@ export class RandomForest {
     return predictRowPacked((this.packed ??= packForRows(this.flat, this.walkFeature)), this.flat, row);
   }
 
+  /** Whether per-node covers are recorded (every forest fitted since they were; see FlatForest.cover). */
+  get hasCover(): boolean {
+    return this.flat.cover.length > 0 && this.flat.cover.length === this.flat.feature.length;
+  }
+
   /** For tests: which single-row layout this forest uses. */
   get rowLayout(): 'ranked' | 'interleaved' {
     if (this.ranked === undefined) this.ranked = buildRankLayout(this.flat, this.nFeatures);
@@ -131,7 +142,7 @@ export function flattenTrees(trees: TreeArrays[], nFeatures: number): FlatForest
   const total = trees.reduce((s, t) => s + t.feature.length, 0);
   const flat: FlatForest = {
     feature: new Int32Array(total), threshold: new Float64Array(total), left: new Int32Array(total),
-    value: new Float64Array(total), roots: new Int32Array(trees.length), depths: new Int32Array(trees.length),
+    value: new Float64Array(total), cover: new Float64Array(total), roots: new Int32Array(trees.length), depths: new Int32Array(trees.length),
     importances: new Float64Array(nFeatures),
   };
   let offset = 0;
@@ -141,6 +152,7 @@ export function flattenTrees(trees: TreeArrays[], nFeatures: number): FlatForest
     flat.feature.set(t.feature, offset);
     flat.threshold.set(t.threshold, offset);
     flat.value.set(t.value, offset);
+    flat.cover.set(t.cover, offset);
     for (let k = 0; k < t.feature.length; k++) flat.left[offset + k] = t.left[k] + offset;
     if (t.feature.length > 1) for (let f = 0; f < nFeatures; f++) flat.importances[f] += t.importances[f];
     offset += t.feature.length;

@@ -8,6 +8,10 @@
  *
  * retail24 forests store their flat tree arrays; ml-random-forest models store their own toJSON()
  * as one UTF-8 array named "json". Loading refuses any other magic, kind or version.
+ *
+ * The per-node "cover" array (for TreeSHAP explanations) is an addition within version 1: envelopes
+ * written before it load with an empty cover and explain with Saabas attribution; their scores do
+ * not change, since scoring never reads cover. Loaders from before it ignore the extra array.
  */
 import { ENGINES, ReferenceForest, type EngineName, type ProbabilisticModel } from './engines';
 import { RandomForest, resolveForestOptions, type FlatForest, type ForestOptions } from './forest';
@@ -48,15 +52,18 @@ function checkFlatForest(arrays: Record<string, Stored>, nFeatures: number): Fla
   for (const name of ['feature', 'threshold', 'left', 'value', 'roots', 'depths', 'importances']) {
     if (!arrays[name]) throw new Error(`model envelope lacks the "${name}" array of a retail24 forest`);
   }
-  const flat = arrays as unknown as FlatForest;
+  const flat = { ...arrays, cover: arrays.cover ?? new Float64Array(0) } as unknown as FlatForest;
   const nodes = flat.feature.length;
-  const sameLength = flat.threshold.length === nodes && flat.left.length === nodes && flat.value.length === nodes;
+  const coverOk = flat.cover instanceof Float64Array && (flat.cover.length === 0 || flat.cover.length === nodes);
+  const sameLength = flat.threshold.length === nodes && flat.left.length === nodes && flat.value.length === nodes && coverOk;
   let inRange = flat.roots.every((r) => r >= 0 && r < nodes);
   for (let i = 0; i < nodes && inRange && sameLength; i++) {
     const f = flat.feature[i];
     const c = flat.left[i];
     // a split needs both children (left, left + 1); a leaf points at itself
     inRange = f < nFeatures && (f < 0 ? f === -1 && c === i : c >= 0 && c + 1 < nodes);
+    // TreeSHAP divides by covers: a zero, negative or non-finite one would turn explanations into NaN
+    if (flat.cover.length > 0 && !(flat.cover[i] > 0 && flat.cover[i] < Infinity)) inRange = false;
   }
   if (!sameLength || !inRange || flat.roots.length !== flat.depths.length || flat.importances.length !== nFeatures) {
     throw new Error('corrupt retail24 forest in model envelope: node arrays are inconsistent');
@@ -73,7 +80,8 @@ export function serializeModel(model: RandomForest | ReferenceForest, meta: { fe
   let named: [string, Stored][];
   if (model instanceof RandomForest) {
     engine = ENGINES.retail24;
-    named = Object.entries(model.flat) as [string, Stored][];
+    // an empty cover (a forest loaded from an envelope without one) is left out: saved again, it stays such an envelope
+    named = (Object.entries(model.flat) as [string, Stored][]).filter(([name, a]) => name !== 'cover' || a.length > 0);
   } else {
     engine = ENGINES.mlRandomForest;
     named = [['json', new TextEncoder().encode(JSON.stringify(model.toJSON()))]];
