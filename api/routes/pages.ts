@@ -24,17 +24,20 @@ export function pagesRouter(deps: AppDeps): Router {
 
   r.get('/', async (_req, res) => {
     const alias = await getAlias(deps.db, name, PRODUCTION_ALIAS);
-    const [production, runs, monitor, data] = await Promise.all([
+    const [production, runs, monitor, data, latest] = await Promise.all([
       alias ? getVersion(deps.db, name, alias.version) : null,
       listRuns(deps.db, name, 10),
       monitorStatus(deps.temporal, name),
       countLabelStates(deps.db),
+      listVersions(deps.db, name, 1),
     ]);
+    const notEligible = latest[0]?.promotion?.verdict === 'not-eligible' ? latest[0] : null;
     res.render('overview', {
       title: 'Overview', page: 'overview', modelName: name, alias, production, monitor, data,
       productionRunUrl: production ? runUrl(production.runId) : null,
       runs: runs.map((run) => ({ ...run, url: runUrl(run._id) })),
       serving: deps.models.current()?.version ?? null,
+      notEligible, eligibility: { positives: deps.config.ELIGIBILITY_MIN_POSITIVES, negatives: deps.config.ELIGIBILITY_MIN_NEGATIVES },
     });
   });
 
