@@ -86,6 +86,8 @@ export const configSchema = z.object({
   MONITOR_WINDOW_DAYS: z.coerce.number().min(1).max(365).default(7),
   MONITOR_MIN_DRIFT_USERS: intIn(10, 10_000_000).default(500),
   PREDICT_MAX_BATCH: intIn(1, 100_000).default(1000),
+  /** Users per /v1/predict?explain=true request: an exact TreeSHAP explanation of a 200-tree depth-12 forest costs ~40 ms (bench/README.md "explain"). */
+  EXPLAIN_MAX_BATCH: intIn(1, 1000).default(20),
   /** scoreNewUsers: the Temporal Schedule's interval, jobs in flight, and whether each ingest asks for a run. */
   SCORE_INTERVAL_S: intIn(10, 7 * 24 * 3600).default(900),
   SCORE_CONCURRENCY: intIn(1, 64).default(4),

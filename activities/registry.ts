@@ -52,6 +52,7 @@ export function createRegistryActivities({ db }: ActivityDeps) {
         reliability: run!.reliability as ModelVersionDoc['reliability'],
         scoreQuantiles: run!.scoreQuantiles as number[],
         holdoutSample: run!.holdoutSample as ModelVersionDoc['holdoutSample'],
+        featureContributions: (run!.featureContributions as ModelVersionDoc['featureContributions']) ?? undefined,
         leakage: (run!.leakage as ModelVersionDoc['leakage']) ?? [],
         singleFeatureAuc: (run!.singleFeatureAuc as ModelVersionDoc['singleFeatureAuc']) ?? [],
         selectionRule: args.selection.selectionRule,

@@ -5,6 +5,9 @@ import type { Mapping } from '../data/mapping';
 import type { LoadedModel } from '../store/model-loader';
 import { HttpError } from './errors';
 import { percentileOf } from '../ml/percentile';
+import { CalibratedModel } from '../ml/calibrated';
+import { RandomForest } from '../ml/forest';
+import { explainRow, topContributions, type ExplainMethod } from '../ml/explain';
 
 export { percentileOf };
 
@@ -40,6 +43,37 @@ export function servingShape(m: LoadedModel): ServingShape {
   return s;
 }
 
+/** Features shown per explained score. */
+export const EXPLAIN_TOP = 8;
+
+/**
+ * Why a score is what it is: the forest's raw P(class 1) = expected_value + Σ contributions
+ * (exactly, ml/explain.ts); the calibrated probability is a monotone map of raw_score.
+ */
+export interface Explanation {
+  method: ExplainMethod;
+  expected_value: number;
+  raw_score: number;
+  top: { feature: string; value: number; contribution: number }[];
+}
+
+/** The retail24 forest under a loaded model (calibration wrapper removed), or a 400 for engines that cannot be explained. */
+function forestOf(m: LoadedModel): RandomForest {
+  const raw = m.model instanceof CalibratedModel ? m.model.raw : m.model;
+  if (!(raw instanceof RandomForest)) throw new HttpError(400, 'explain-unsupported', `explain=true needs a retail24 forest; production v${m.version} is another engine`);
+  return raw;
+}
+
+export function explainVector(m: LoadedModel, row: Float64Array): Explanation {
+  const e = explainRow(forestOf(m), row);
+  let raw = e.expectedValue;
+  for (let i = 0; i < e.contributions.length; i++) raw += e.contributions[i]!;
+  return {
+    method: e.method, expected_value: e.expectedValue, raw_score: raw,
+    top: topContributions(e.contributions, EXPLAIN_TOP).map((c) => ({ feature: m.spec.names[c.feature]!, value: row[c.feature]!, contribution: c.contribution })),
+  };
+}
+
 export interface Scored {
   user_id: string;
   /** Calibrated P(purchase within 24 h of first open). */
@@ -48,6 +82,7 @@ export interface Scored {
   /** Rank among the holdout's calibrated scores, 0–100 (null for models without a stored score distribution). */
   percentile: number | null;
   firstOpen: number;
+  explanation?: Explanation;
 }
 
 /**
@@ -55,7 +90,7 @@ export interface Scored {
  * model's frozen spec and scores it. `path` prefixes field names in errors (`[3].`).
  * @throws HttpError 400 naming the first bad field and its rule; `details` lists every one.
  */
-export function scoreOne(m: LoadedModel, body: unknown, path: string): Scored {
+export function scoreOne(m: LoadedModel, body: unknown, path: string, explain = false): Scored {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
     throw new HttpError(400, 'invalid-body', `${path ? path.slice(0, -1) : 'body'} must be a JSON object with the raw user fields`);
   }
@@ -75,6 +110,9 @@ export function scoreOne(m: LoadedModel, body: unknown, path: string): Scored {
       v.errors.map((e) => ({ field: `${path}${e.field}`, rule: e.rule, message: e.message })));
   }
   // The shared buffer is safe: scoring is synchronous, nothing else runs between transform and predict.
-  const p = m.model.predictProbaRow(transform(m.spec, v.record, shape.buf));
-  return { user_id: v.record.userId, probability: p, decision: p >= m.threshold, percentile: percentileOf(shape.quantiles, p), firstOpen: v.record.firstOpen };
+  const row = transform(m.spec, v.record, shape.buf);
+  const p = m.model.predictProbaRow(row);
+  const scored: Scored = { user_id: v.record.userId, probability: p, decision: p >= m.threshold, percentile: percentileOf(shape.quantiles, p), firstOpen: v.record.firstOpen };
+  if (explain) scored.explanation = explainVector(m, row);
+  return scored;
 }

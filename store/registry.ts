@@ -34,6 +34,8 @@ export interface ModelVersionDoc {
   scoreQuantiles?: number[];
   /** Holdout (calibrated p, label) pairs, p descending, at most 5,000 (a rank-systematic sample of `n`): the observed side of audience figures. */
   holdoutSample?: { n: number; p: number[]; y: number[] };
+  /** Mean |exact contribution| per feature on `rows` holdout users (ml/explain.ts), next to impurity importance. */
+  featureContributions?: { method: string; rows: number; values: { name: string; meanAbs: number }[] };
   leakage?: { name: string; auc: number; message: string }[];
   singleFeatureAuc?: { name: string; auc: number }[];
   selectionRule?: string;

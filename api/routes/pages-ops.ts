@@ -42,7 +42,14 @@ export function opsPagesRouter(deps: AppDeps): Router {
     if (!m) error = 'no production model yet: train one first';
     else {
       try {
-        const scored = scoreOne(m, input, '');
+        // one user: the exact explanation (≤ ~40 ms) is always shown; engines without one just skip it
+        let scored;
+        try {
+          scored = scoreOne(m, input, '', true);
+        } catch (err) {
+          if (!(err instanceof HttpError && err.code === 'explain-unsupported')) throw err;
+          scored = scoreOne(m, input, '');
+        }
         deps.predictionLog?.record({ name: m.modelName, version: m.version }, [scored]);
         result = { ...scored, version: m.version, threshold: m.threshold };
         deps.metrics?.countPredictions(m.modelName, m.version, 1);

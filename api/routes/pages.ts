@@ -59,7 +59,8 @@ export function pagesRouter(deps: AppDeps): Router {
       roc: lineChart([{ name: `AUC ${(version.metrics.roc_auc ?? NaN).toFixed(3)}`, x: version.curves.roc.fpr, y: version.curves.roc.tpr, color: '#3b6fd4' }], { title: 'ROC (holdout)', xLabel: 'false positive rate', yLabel: 'true positive rate', diagonal: true }),
       pr: lineChart([{ name: `AP ${(version.metrics.average_precision ?? NaN).toFixed(3)}`, x: version.curves.pr.recall, y: version.curves.pr.precision, color: '#d4703b' }], { title: 'Precision–recall (holdout)', xLabel: 'recall', yLabel: 'precision' }),
       reliability: version.reliability ? lineChart([{ name: `ECE ${(version.metrics.ece ?? NaN).toFixed(3)}`, x: version.reliability.meanPredicted, y: version.reliability.observedRate, color: '#2f9e6a' }], { title: 'Reliability (holdout, 10 equal-mass bins)', xLabel: 'mean predicted probability', yLabel: 'observed buyer rate', diagonal: true }) : null,
-      importances: barChart(version.featureImportances.slice(0, 25).map((fi) => ({ label: fi.name, value: fi.importance })), { title: 'Feature importances (top 25)' }),
+      importances: barChart(version.featureImportances.slice(0, 25).map((fi) => ({ label: fi.name, value: fi.importance })), { title: 'Impurity importance (top 25)' }),
+      contributions: version.featureContributions ? barChart(version.featureContributions.values.slice(0, 25).map((c) => ({ label: c.name, value: c.meanAbs })), { title: `Mean |contribution| to the raw score (top 25, ${version.featureContributions.rows} holdout users)` }) : null,
     } : null;
     // The cell the selection rule chose (one-standard-error rule), not necessarily the highest mean.
     const bestKey = version?.cvTable.find((c) => c.chosen)?.cellKey ?? version?.cvTable.reduce((best, c) => (best === null || c.mean > best.mean ? c : best), null as null | (typeof version.cvTable)[number])?.cellKey;

@@ -13,6 +13,13 @@ export function currentModel(deps: AppDeps): LoadedModel {
   return m;
 }
 
+/** `?explain=true|false`; anything else is a 400 naming the parameter. */
+function explainFlag(v: unknown): boolean {
+  if (v === 'true' || v === '1') return true;
+  if (v === 'false' || v === '0') return false;
+  throw new HttpError(400, 'invalid-field', `explain: must be true or false, got ${JSON.stringify(v)}`);
+}
+
 /** POST /v1/predict: one user object, or an array of up to PREDICT_MAX_BATCH users. */
 export function predictRouter(deps: AppDeps): Router {
   const r = Router();
@@ -21,19 +28,21 @@ export function predictRouter(deps: AppDeps): Router {
     if (req.body === undefined) throw new HttpError(400, 'invalid-body', 'send a JSON body with Content-Type: application/json');
     const requestId = randomUUID();
     const model = servingShape(m).modelInfo;
+    const explain = req.query.explain !== undefined && explainFlag(req.query.explain);
     if (Array.isArray(req.body)) {
       if (req.body.length === 0) throw new HttpError(400, 'invalid-body', 'body array is empty');
       if (req.body.length > deps.config.PREDICT_MAX_BATCH) throw new HttpError(413, 'too-many-users', `body has ${req.body.length} users; the limit is ${deps.config.PREDICT_MAX_BATCH}`);
-      const scored = req.body.map((u, i) => scoreOne(m, u, `[${i}].`));
+      if (explain && req.body.length > deps.config.EXPLAIN_MAX_BATCH) throw new HttpError(413, 'too-many-to-explain', `explain=true takes at most ${deps.config.EXPLAIN_MAX_BATCH} users per request (an exact explanation costs up to ~40 ms each); got ${req.body.length}`);
+      const scored = req.body.map((u, i) => scoreOne(m, u, `[${i}].`, explain));
       deps.predictionLog?.record(model, scored);
       deps.metrics?.countPredictions(m.modelName, m.version, scored.length);
       res.json({ requestId, model, predictions: scored.map(({ firstOpen: _f, ...p }) => p) });
       return;
     }
-    const p = scoreOne(m, req.body, '');
+    const p = scoreOne(m, req.body, '', explain);
     deps.predictionLog?.recordOne(m.modelName, m.version, p.user_id, p.probability, p.decision, p.firstOpen);
     deps.metrics?.countPredictions(m.modelName, m.version, 1);
-    res.json({ requestId, model, user_id: p.user_id, probability: p.probability, decision: p.decision, percentile: p.percentile });
+    res.json({ requestId, model, user_id: p.user_id, probability: p.probability, decision: p.decision, percentile: p.percentile, ...(p.explanation ? { explanation: p.explanation } : {}) });
   });
   return r;
 }

@@ -53,6 +53,30 @@ describe('scoring API over HTTP against the MongoDB-protocol server', () => {
     expect(r.json.predictions[1].user_id).toBe('7');
   });
 
+  it('when explain=true, then each score carries its exact attribution: expected value + contributions = the raw forest score', async () => {
+    const plain = await call(`${api.url}/v1/predict`, { body: USER });
+    const r = await call(`${api.url}/v1/predict?explain=true`, { body: USER });
+    expect(r.status).toBe(200);
+    expect(r.json.probability).toBe(plain.json.probability);
+    const ex = r.json.explanation;
+    expect(ex.method).toBe('tree-shap-path-dependent');
+    // the fixture model is uncalibrated, so its probability is the raw forest score the attribution adds up to
+    expect(Math.abs(ex.raw_score - r.json.probability)).toBeLessThan(1e-9);
+    expect(ex.top.length).toBeGreaterThan(0);
+    expect(ex.top.length).toBeLessThanOrEqual(8);
+    const mags = ex.top.map((t: { contribution: number }) => Math.abs(t.contribution));
+    expect([...mags].sort((a, b) => b - a)).toEqual(mags);
+    expect(plain.json.explanation).toBeUndefined();
+    const many = await call(`${api.url}/v1/predict?explain=true`, { body: Array.from({ length: 21 }, (_, i) => ({ ...USER, user_id: `e${i}` })) });
+    expect(many.status).toBe(413);
+    expect(many.json.error.code).toBe('too-many-to-explain');
+    const bad = await call(`${api.url}/v1/predict?explain=maybe`, { body: USER });
+    expect(bad.status).toBe(400);
+    expect(bad.json.error.message).toMatch(/^explain/);
+    const arr = await call(`${api.url}/v1/predict?explain=true`, { body: [USER, { ...USER, user_id: 'u2' }] });
+    expect(arr.json.predictions.every((p: { explanation?: unknown }) => p.explanation !== undefined)).toBe(true);
+  });
+
   it.each([
     ['an unknown field', { ...USER, colour: 'red' }, 400, 'unknown-field', 'colour'],
     ['a wrong type', { ...USER, age: 'old' }, 400, 'invalid-field', 'age'],

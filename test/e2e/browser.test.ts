@@ -110,12 +110,15 @@ describe.skipIf(!hasChromium)('status pages in headless Chromium against a real 
     expect(text).toContain('0.25 major shift');
   });
 
-  it('when one user is scored from the predict form, then the probability and decision show', async () => {
+  it('when one user is scored from the predict form, then the probability, decision and the exact reason show', async () => {
     await open('/predict', 'predict');
     await page.fill('input[name=user_id]', 'browser-1');
     await Promise.all([page.waitForNavigation(), page.click('form[action="/predict"] button')]);
     await page.screenshot({ path: `${SHOTS}/predict-result.png`, fullPage: true });
-    await expect(page.locator('main').innerText()).resolves.toMatch(/User browser-1: probability 0\.\d{4}/);
+    const text = await page.locator('main').innerText();
+    expect(text).toMatch(/User browser-1: probability 0\.\d{4}/);
+    expect(text).toContain('Why: the features that moved this score');
+    expect(await page.locator('table.explain tr').count()).toBeGreaterThan(1);
   });
 
   it('when the pages were used, then no script error was raised', () => {
