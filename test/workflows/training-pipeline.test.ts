@@ -13,8 +13,8 @@ let first: PipelineResult;
 let second: PipelineResult;
 let firstId: string;
 
-async function runPipeline(trigger: 'manual' | 'up', withIngest: boolean): Promise<{ id: string; result: PipelineResult }> {
-  const input: TrainingPipelineInput = { settings: trainingSettings(h.config), trigger, reason: 'test' };
+async function runPipeline(trigger: 'manual' | 'up', withIngest: boolean, settings = trainingSettings(h.config)): Promise<{ id: string; result: PipelineResult }> {
+  const input: TrainingPipelineInput = { settings, trigger, reason: 'test' };
   if (withIngest) {
     const up = await uploadFile(h.store.db, SAMPLE_CSV);
     input.ingest = { uploadId: up.uploadId, fileName: up.fileName, rejectLimit: h.config.REJECT_LIMIT };
@@ -98,6 +98,17 @@ describe('trainingPipeline on the real Temporal dev server and MongoDB-protocol 
     expect((await getVersion(h.store.db, h.config.MODEL_NAME, 2))?.status).toBe('rejected');
     const history = await aliasHistory(h.store.db, h.config.MODEL_NAME);
     expect(history.filter((x) => x.alias === 'production').map((x) => x.to)).toEqual([1]);
+  });
+
+  it('when the snapshot has fewer matured buyers than the eligibility minimum, then the candidate is not eligible and production stays', async () => {
+    const base = trainingSettings(h.config);
+    const minimum = first.snapshot.rows; // more buyers than there are matured users: cannot be met
+    const { result } = await runPipeline('manual', false, { ...base, promotion: { ...base.promotion, eligibleMinPositives: minimum } });
+    expect(result.promotion.promoted).toBe(false);
+    const doc = await getVersion(h.store.db, h.config.MODEL_NAME, result.version.version);
+    expect(doc?.promotion).toMatchObject({ rule: 'eligibility', verdict: 'not-eligible' });
+    expect(doc!.promotion!.reason).toMatch(new RegExp(`not eligible: the snapshot has \\d+ matured buyers \\(needs ${minimum}\\)`));
+    expect((await getAlias(h.store.db, h.config.MODEL_NAME, 'production'))?.version).toBe(1);
   });
 
   it('when the production model is loaded from the registry, then it scores the features it was trained on', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decidePromotion } from '../../../activities/promotion';
+import { decidePromotion, eligibility } from '../../../activities/promotion';
 import type { PromotionPolicy } from '../../../common/workflow-types';
 
 const policy = (over: Partial<PromotionPolicy> = {}): PromotionPolicy => ({
@@ -42,5 +42,18 @@ describe('decidePromotion', () => {
   it('when fewer users or buyers than the minimum are unseen by both models, then there is not enough evidence', () => {
     expect(decidePromotion(cmp([0.01, 0.05], undefined, 150, 40), policy(), true).verdict).toBe('insufficient-evidence');
     expect(decidePromotion(cmp([0.01, 0.05], undefined, 2000, 20), policy(), true).verdict).toBe('insufficient-evidence');
+  });
+});
+
+describe('eligibility', () => {
+  it('counts matured buyers and non-buyers from the snapshot and names each class that falls short', () => {
+    const p = policy({ eligibleMinPositives: 150, eligibleMinNegatives: 150 });
+    expect(eligibility({ rows: 1000, labelRate: 0.2 }, p)).toEqual({ positives: 200, negatives: 800, why: null });
+    expect(eligibility({ rows: 1000, labelRate: 0.1 }, p).why).toBe('not eligible: the snapshot has 100 matured buyers (needs 150)');
+    expect(eligibility({ rows: 160, labelRate: 0.5 }, p).why).toBe('not eligible: the snapshot has 80 matured buyers (needs 150) and 80 matured non-buyers (needs 150)');
+  });
+
+  it('settings recorded before the rule existed (no minimums) are never held back by it', () => {
+    expect(eligibility({ rows: 10, labelRate: 0.1 }, policy()).why).toBeNull();
   });
 });
