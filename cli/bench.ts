@@ -1,6 +1,6 @@
 import { parseArgs, UsageError } from './args';
 
-/** `retail24 bench <train|predict|ingest> [--json] [--quick]`: runs a benchmark from bench/, prints its JSON. */
+/** `retail24 bench <train|predict|ingest|score> [--json] [--quick]`: runs a benchmark from bench/, prints its JSON. */
 export async function benchCommand(argv: string[]): Promise<number> {
   const args = parseArgs(argv, { json: 'boolean', quick: 'boolean' });
   const which = args.positional[0];
@@ -16,8 +16,11 @@ export async function benchCommand(argv: string[]): Promise<number> {
     case 'ingest':
       result = await (await import('../bench/ingest')).runIngestBench({ quick });
       break;
+    case 'score':
+      result = await (await import('../bench/score')).runScoreBench({ quick });
+      break;
     default:
-      throw new UsageError(`usage: retail24 bench <train|predict|ingest> [--json] [--quick] (got ${JSON.stringify(which ?? '')})`);
+      throw new UsageError(`usage: retail24 bench <train|predict|ingest|score> [--json] [--quick] (got ${JSON.stringify(which ?? '')})`);
   }
   console.log(JSON.stringify(result, null, args.flags.json ? 0 : 2));
   return 0;

@@ -1,4 +1,4 @@
-import { proxyActivities, setHandler, workflowInfo, upsertSearchAttributes } from '@temporalio/workflow';
+import { patched, proxyActivities, setHandler, workflowInfo, upsertSearchAttributes } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { CellResult, CellTask, PipelineProgress, PipelineResult, TrainingPipelineInput } from '../common/workflow-types';
 import { NON_RETRYABLE } from '../common/errors';
@@ -67,7 +67,8 @@ export async function trainingPipeline(input: TrainingPipelineInput): Promise<Pi
     const promotion = await heavy.promotionGate({ modelName: settings.modelName, version: version.version, runId, settings });
     upsertSearchAttributes({ [SEARCH_ATTRIBUTES.outcome]: [promotion.promoted ? 'promoted' : 'rejected'] });
     // production moved: users still inside their window are re-scored by the new version
-    if (promotion.promoted) await requestScoring(settings.modelName, `promotion v${version.version}`);
+    // (patched: runs recorded before this step existed replay without it)
+    if (promotion.promoted && patched('score-after-promotion')) await requestScoring(settings.modelName, `promotion v${version.version}`);
     progress.stage = 'done';
     await quick.recordRun({ runId, patch: { stage: 'done', status: 'completed', promotion, finishedAt: new Date(), durationMs: t(t0) } });
     const { cvTable: _cv, ...selectionSummary } = selection;
