@@ -53,15 +53,17 @@ export function createScoringActivities({ db }: ActivityDeps) {
      * for this run: the rule evaluated on the version's scores so far, or on its holdout before
      * it has any.
      */
-    async planScoring(args: { modelName: string }): Promise<ScoringPlan> {
+    async planScoring(args: { modelName: string; planId?: string }): Promise<ScoringPlan> {
       const alias = await getAlias(db, args.modelName, PRODUCTION_ALIAS);
       if (!alias) return { planId: null, version: null, jobs: 0, users: 0, reason: 'no production model' };
       const m = await model(args.modelName, alias.version);
       if (!m) throw new Error(`alias ${PRODUCTION_ALIAS} points at missing version ${alias.version}`);
       const dataTime = (await dataNow(db)) ?? Date.now();
       const scored = await scoredUsers(db, args.modelName, alias.version);
-      const planId = randomBytes(6).toString('hex');
+      // The workflow names the plan, so a retried plan (a crash mid-read) starts its collection afresh
+      const planId = args.planId && /^[A-Za-z0-9_-]{1,64}$/.test(args.planId) ? args.planId : randomBytes(6).toString('hex');
       const jobs = jobsCollection(db, planId);
+      await jobs.drop().catch(() => undefined);
       let batch: UserRecord[] = [];
       let nJobs = 0;
       let users = 0;
@@ -73,17 +75,17 @@ export function createScoringActivities({ db }: ActivityDeps) {
         heartbeat({ planned: users });
       };
       await forEachUser(db, async (u, closes) => {
-        if (scored.byVersion.has(u.userId)) return;
-        const before = scored.any.has(u.userId);
-        if (before && closes <= dataTime) return;
-        if (before) reScored++;
+        const before = scored.scored.get(u.userId);
+        if (before === true) return; // this version scored it
+        if (before === false && closes <= dataTime) return; // an older version did, and its window closed
+        if (before === false) reScored++;
         batch.push(u);
         users++;
         if (batch.length >= SCORE_JOB_USERS) await flush();
       });
       await flush();
       const audiences = await listAudiences(db, args.modelName);
-      const reference = scored.byVersion.size > 0 ? Float64Array.from(scored.byVersion.values()) : Float64Array.from(m.doc.holdoutSample?.p ?? m.doc.scoreQuantiles ?? []);
+      const reference = scored.probabilities.length > 0 ? scored.probabilities : Float64Array.from(m.doc.holdoutSample?.p ?? m.doc.scoreQuantiles ?? []);
       const curve = AudienceCurve.fromProbabilities(reference);
       const cutoffs: Record<string, number | null> = {};
       for (const a of audiences) cutoffs[a._id] = curve.n === 0 ? null : curve.select(a.rule).threshold;

@@ -45,18 +45,28 @@ export async function insertScores(db: Db, docs: readonly ScoreDoc[]): Promise<n
 }
 
 /**
- * Which users each version has scored: for `version`, the ids it scored with their probability;
- * `any` = every user scored by some version of the model. One streamed read of the model's scores.
+ * Which users the model's versions have scored, in one streamed read of its scores: `scored` maps
+ * each scored user to whether `version` is among its scorers (one map, not two sets: a million
+ * users fit a worker's heap); `probabilities` are `version`'s.
  */
-export async function scoredUsers(db: Db, modelName: string, version: number): Promise<{ byVersion: Map<string, number>; any: Set<string> }> {
-  const byVersion = new Map<string, number>();
-  const any = new Set<string>();
+export async function scoredUsers(db: Db, modelName: string, version: number): Promise<{ scored: Map<string, boolean>; probabilities: Float64Array }> {
+  const scored = new Map<string, boolean>();
+  let p = new Float64Array(1024);
+  let n = 0;
   const cursor = db.collection<ScoreDoc>(COLLECTIONS.scores).find({ modelName }, { projection: { _id: 0, userId: 1, version: 1, probability: 1 } });
   for await (const s of cursor) {
-    any.add(s.userId);
-    if (s.version === version) byVersion.set(s.userId, s.probability);
+    const mine = s.version === version;
+    if (mine || !scored.has(s.userId)) scored.set(s.userId, mine || scored.get(s.userId) === true);
+    if (mine) {
+      if (n === p.length) {
+        const q = new Float64Array(p.length * 2);
+        q.set(p);
+        p = q;
+      }
+      p[n++] = s.probability;
+    }
   }
-  return { byVersion, any };
+  return { scored, probabilities: p.slice(0, n) };
 }
 
 /** Every calibrated probability the version has written (for audience curves), unsorted. */

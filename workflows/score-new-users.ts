@@ -1,4 +1,4 @@
-import { ParentClosePolicy, WorkflowIdReusePolicy, getExternalWorkflowHandle, proxyActivities, setHandler, startChild } from '@temporalio/workflow';
+import { ParentClosePolicy, WorkflowIdReusePolicy, getExternalWorkflowHandle, proxyActivities, setHandler, startChild, workflowInfo } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities';
 import type { ScoreRequest, ScoreSummary } from '../common/workflow-types';
@@ -34,7 +34,7 @@ export async function scoreNewUsers(req: ScoreRequest): Promise<ScoreSummary> {
     rescan = false;
     summary.passes++;
     progress.stage = 'planning';
-    const plan = await planScoring({ modelName: req.modelName });
+    const plan = await planScoring({ modelName: req.modelName, planId: `${workflowInfo().runId.replace(/[^A-Za-z0-9]/g, '')}-${summary.passes}` });
     summary.version = plan.version;
     if (plan.planId !== null && plan.version !== null) {
       progress.stage = 'scoring';
