@@ -92,14 +92,19 @@ export function createScoringActivities({ db }: ActivityDeps) {
       let users = 0;
       let reScored = 0;
       const cols = m.spec.names.length;
+      // One job write in flight while the cursor reads on: the read and the write overlap.
+      let inFlight: Promise<unknown> = Promise.resolve();
       const flush = async () => {
         if (batch.length === 0) return;
         const X = transformBatch(m.spec, batch);
-        await jobs.insertOne({
+        const doc = {
           _id: jobKey(nJobs++), rows: batch.length, cols, ids: JSON.stringify(batch.map((u) => u.userId)),
           firstOpen: toBinary(Float64Array.from(batch, (u) => u.firstOpen)), X: toBinary(X),
-        });
+        };
         batch = [];
+        await inFlight;
+        inFlight = jobs.insertOne(doc);
+        inFlight.catch(() => undefined); // handled by the next await; never an unhandled rejection meanwhile
         heartbeat({ planned: users });
       };
       await forEachUser(db, async (u, closes) => {
@@ -112,6 +117,7 @@ export function createScoringActivities({ db }: ActivityDeps) {
         if (batch.length >= SCORE_JOB_USERS) await flush();
       });
       await flush();
+      await inFlight;
       const audiences = await listAudiences(db, args.modelName);
       const reference = scored.probabilities.length > 0 ? scored.probabilities : Float64Array.from(m.doc.holdoutSample?.p ?? m.doc.scoreQuantiles ?? []);
       const curve = AudienceCurve.fromProbabilities(reference);
