@@ -18,7 +18,7 @@ const USAGE = `usage: retail24 <command> [options]
            [--outcome-share 0.5] [--predict-share 0.5] [--history-days 3] [--seed N] [--out file.json]
                                        replay daily exports through the real system, scored against the truth
   worker | api                         the long-running processes
-  bench <train|predict|ingest> [--json]
+  bench <train|predict|ingest|score> [--json]
 
 Every command accepts --json. Configuration is read from the environment (see README.md).`;
 
