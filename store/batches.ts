@@ -1,4 +1,5 @@
-import { MongoBulkWriteError, type Db } from 'mongodb';
+import type { Db } from 'mongodb';
+import { insertManyIgnoringDuplicates } from './bulk';
 import { COLLECTIONS } from './collections';
 import type { IngestSummary } from '../common/workflow-types';
 
@@ -109,13 +110,7 @@ export async function failBatch(db: Db, batchId: string, error: string, now: Dat
  * collection, an insert uses the unique index.
  */
 export async function writeRejects(db: Db, rejects: RejectDoc[]): Promise<void> {
-  if (rejects.length === 0) return;
-  try {
-    await db.collection<RejectDoc>(COLLECTIONS.rejects).insertMany(rejects, { ordered: false });
-  } catch (err) {
-    const errors = err instanceof MongoBulkWriteError ? [err.writeErrors].flat() : null;
-    if (!errors || errors.some((e) => e.code !== 11000)) throw err;
-  }
+  await insertManyIgnoringDuplicates(db.collection<RejectDoc>(COLLECTIONS.rejects), rejects);
 }
 
 export async function listRejects(db: Db, batchId: string, limit = 100): Promise<RejectDoc[]> {

@@ -1,4 +1,4 @@
-import type { AnyBulkWriteOperation, Collection, Db, Document } from 'mongodb';
+import { MongoBulkWriteError, type AnyBulkWriteOperation, type Collection, type Db, type Document, type OptionalUnlessRequiredId } from 'mongodb';
 import { FERRETDB_LIMITS, serverProfile } from './server';
 
 /**
@@ -20,4 +20,24 @@ export async function bulkWriteInBatches<T extends Document>(db: Db, col: Collec
     total.matched += r.matchedCount;
   }
   return total;
+}
+
+/** MongoDB's (and FerretDB's) duplicate-key error code. */
+const DUPLICATE_KEY = 11000;
+
+/**
+ * Unordered `insertMany` where a duplicate `_id` is not an error: what is already stored stays.
+ * Returns how many were inserted and the indexes (into `docs`) of the duplicates; any other
+ * write error is rethrown.
+ */
+export async function insertManyIgnoringDuplicates<T extends Document>(col: Collection<T>, docs: readonly OptionalUnlessRequiredId<T>[]): Promise<{ inserted: number; duplicates: number[] }> {
+  if (docs.length === 0) return { inserted: 0, duplicates: [] };
+  try {
+    return { inserted: (await col.insertMany([...docs], { ordered: false })).insertedCount, duplicates: [] };
+  } catch (err) {
+    if (!(err instanceof MongoBulkWriteError)) throw err;
+    const errors = Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors];
+    if (errors.some((e) => e.code !== DUPLICATE_KEY)) throw err;
+    return { inserted: err.result.insertedCount, duplicates: errors.map((e) => e.index) };
+  }
 }

@@ -1,9 +1,7 @@
-import { MongoBulkWriteError, type Collection, type Db, type Document } from 'mongodb';
+import type { Db, Document } from 'mongodb';
 import { COLLECTIONS } from './collections';
-import { bulkWriteInBatches } from './bulk';
+import { bulkWriteInBatches, insertManyIgnoringDuplicates } from './bulk';
 import { serverProfile } from './server';
-
-const DUPLICATE_KEY = 11000;
 
 /** A document about to replace the stored one with the same `_id`, kept until the replacement is done. */
 interface StagedReplacement {
@@ -38,11 +36,11 @@ export async function replaceById(db: Db, colName: string, docs: readonly (Docum
     if (res.matched !== docs.length) throw new Error(`${colName}: ${docs.length - res.matched} documents vanished while being replaced`);
     return;
   }
-  const staging = db.collection(COLLECTIONS.replacements);
+  const staging = db.collection<StagedReplacement>(COLLECTIONS.replacements);
   const ids = docs.map((d) => d._id);
-  await insertIgnoringDuplicates(staging, docs.map((doc): StagedReplacement => ({ _id: stageKey(colName, tag, doc._id), col: colName, tag, stagedAt: new Date(), doc })));
+  await insertManyIgnoringDuplicates(staging, docs.map((doc): StagedReplacement => ({ _id: stageKey(colName, tag, doc._id), col: colName, tag, stagedAt: new Date(), doc })));
   await col.deleteMany({ _id: { $in: ids } });
-  await insertIgnoringDuplicates(db.collection(colName), docs);
+  await insertManyIgnoringDuplicates(col, docs);
   await staging.deleteMany({ col: colName, tag });
 }
 
@@ -69,23 +67,11 @@ async function recover(db: Db, filter: Document): Promise<number> {
   const staging = db.collection<StagedReplacement>(COLLECTIONS.replacements);
   const staged = await staging.find(filter).toArray();
   if (staged.length === 0) return 0;
-  const restored = await insertIgnoringDuplicates(db.collection(staged[0]!.col), staged.map((s) => s.doc));
+  const { inserted: restored } = await insertManyIgnoringDuplicates(db.collection<Document & { _id: string }>(staged[0]!.col), staged.map((s) => s.doc));
   await staging.deleteMany({ _id: { $in: staged.map((s) => s._id) } });
   return restored;
 }
 
 function stageKey(col: string, tag: string, id: string): string {
   return `${col}\u0000${tag}\u0000${id}`;
-}
-
-async function insertIgnoringDuplicates(col: Collection<Document>, docs: readonly Document[]): Promise<number> {
-  if (docs.length === 0) return 0;
-  try {
-    return (await col.insertMany([...docs], { ordered: false })).insertedCount;
-  } catch (err) {
-    if (!(err instanceof MongoBulkWriteError)) throw err;
-    const errors = Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors];
-    if (errors.some((e) => e.code !== DUPLICATE_KEY)) throw err;
-    return err.result.insertedCount;
-  }
 }

@@ -1,5 +1,6 @@
-import { MongoBulkWriteError, type Db } from 'mongodb';
+import type { Db } from 'mongodb';
 import { COLLECTIONS } from './collections';
+import { insertManyIgnoringDuplicates } from './bulk';
 
 /**
  * One user's score by one model version (what `scoreNewUsers` writes). Idempotent by
@@ -25,23 +26,13 @@ export interface ScoreDoc {
   scoredAt: Date;
 }
 
-const DUPLICATE_KEY = 11000;
-
 export function scoreId(modelName: string, version: number, userId: string): string {
   return `${modelName}\u0000${version}\u0000${userId}`;
 }
 
 /** Inserts scores, skipping those already written (same model, version, user); returns how many were new. */
 export async function insertScores(db: Db, docs: readonly ScoreDoc[]): Promise<number> {
-  if (docs.length === 0) return 0;
-  try {
-    return (await db.collection<ScoreDoc>(COLLECTIONS.scores).insertMany([...docs], { ordered: false })).insertedCount;
-  } catch (err) {
-    if (!(err instanceof MongoBulkWriteError)) throw err;
-    const errors = Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors];
-    if (errors.some((e) => e.code !== DUPLICATE_KEY)) throw err;
-    return err.result.insertedCount;
-  }
+  return (await insertManyIgnoringDuplicates(db.collection<ScoreDoc>(COLLECTIONS.scores), docs)).inserted;
 }
 
 /**

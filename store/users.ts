@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { MongoBulkWriteError, type Db } from 'mongodb';
+import type { Db } from 'mongodb';
 import { COLLECTIONS } from './collections';
 import { recoverReplacements, recoverStaleReplacements, replaceById } from './replace';
+import { insertManyIgnoringDuplicates } from './bulk';
 import { LABEL_STATUS, labelAsOf, maturesAt, type LabelStatus, type UserRecord } from '../data/record';
 import { sha256 } from './blobs';
 
@@ -33,8 +34,6 @@ export interface ChunkWriteCounts {
   unchanged: number;
   pending: number;
 }
-
-const DUPLICATE_KEY = 11000;
 
 /** Replacement tags of outcome calls, and the age after which a call's stage counts as abandoned. */
 const OUTCOME_TAG = 'outcomes:';
@@ -118,18 +117,8 @@ export async function writeUserChunk(db: Db, batchId: string, rows: UserRecord[]
   const users = db.collection<UserDoc>(COLLECTIONS.users);
   // An earlier attempt that crashed mid-replacement left its new documents staged: put them back first.
   await recoverReplacements(db, COLLECTIONS.users, batchId);
-  const dupIndexes: number[] = [];
-  try {
-    const res = await users.insertMany(records.map((r) => toDoc(r, batchId, now)), { ordered: false });
-    counts.inserted += res.insertedCount;
-  } catch (err) {
-    if (!(err instanceof MongoBulkWriteError)) throw err;
-    const errors = Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors];
-    const other = errors.find((e) => e.code !== DUPLICATE_KEY);
-    if (other) throw err;
-    counts.inserted += err.result.insertedCount;
-    for (const e of errors) dupIndexes.push(e.index);
-  }
+  const { inserted, duplicates: dupIndexes } = await insertManyIgnoringDuplicates(users, records.map((r) => toDoc(r, batchId, now)));
+  counts.inserted += inserted;
   if (dupIndexes.length === 0) {
     for (const r of records) if (r.labelStatus === LABEL_STATUS.pending) counts.pending++;
     return counts;
