@@ -3,6 +3,7 @@ import { Binary, type Db } from 'mongodb';
 import { getAlias } from '../store/registry';
 import { loadVersion, type LoadedModel } from '../store/model-loader';
 import { forEachUser } from '../store/users';
+import { packArrays, unpackArrays } from '../store/typed-pack';
 import { dataTime as dataNow } from '../store/data-time';
 import { listAudiences } from '../store/audiences';
 import { insertScores, scoreId, scoredUsers, type ScoreDoc } from '../store/scores';
@@ -21,30 +22,18 @@ const INSERT_USERS = 500;
 
 /**
  * One job: its users' feature vectors, already transformed by the plan with the version's spec,
- * as binary (Float64 little-endian, row-major). Measured on FerretDB 1.24: decoding 2,000 users as
- * nested documents (screen arrays) cost more than the scoring itself; one binary field is cheap
- * to write and read. The `_id` is a string: FerretDB pushes `_id` equality down to SQLite only
- * for strings and ObjectIds (a numeric id made job k decode the k documents before it).
+ * in one typed-array pack (store/typed-pack.ts: `X` row-major, `firstOpen`, the ids in its meta).
+ * Measured on FerretDB 1.24: decoding 2,000 users as nested documents (screen arrays) cost more
+ * than the scoring itself; one binary field is cheap to write and read. The `_id` is a string:
+ * FerretDB pushes `_id` equality down to SQLite only for strings and ObjectIds (a numeric id made
+ * job k decode the k documents before it).
  */
 interface ScoreJobDoc {
   _id: string;
-  rows: number;
-  cols: number;
-  /** JSON array of the user ids, in row order. */
-  ids: string;
-  firstOpen: Binary;
-  X: Binary;
+  pack: Binary;
 }
 
 const jobKey = (job: number) => `j${job}`;
-const toBinary = (a: Float64Array) => new Binary(Buffer.from(a.buffer, a.byteOffset, a.byteLength));
-/** A Float64Array over a copy of the binary (BSON buffers need not be 8-byte aligned). */
-function fromBinary(b: Binary): Float64Array {
-  const bytes = b.buffer.subarray(0, b.length());
-  const out = new Float64Array(bytes.byteLength / 8);
-  new Uint8Array(out.buffer).set(bytes);
-  return out;
-}
 
 const jobsCollection = (db: Db, planId: string) => db.collection<ScoreJobDoc>(`score_jobs.${planId}`);
 
@@ -96,11 +85,8 @@ export function createScoringActivities({ db }: ActivityDeps) {
       let inFlight: Promise<unknown> = Promise.resolve();
       const flush = async () => {
         if (batch.length === 0) return;
-        const X = transformBatch(m.spec, batch);
-        const doc = {
-          _id: jobKey(nJobs++), rows: batch.length, cols, ids: JSON.stringify(batch.map((u) => u.userId)),
-          firstOpen: toBinary(Float64Array.from(batch, (u) => u.firstOpen)), X: toBinary(X),
-        };
+        const pack = packArrays({ X: transformBatch(m.spec, batch), firstOpen: Float64Array.from(batch, (u) => u.firstOpen) }, { ids: batch.map((u) => u.userId), cols });
+        const doc = { _id: jobKey(nJobs++), pack: new Binary(pack) };
         batch = [];
         await inFlight;
         inFlight = jobs.insertOne(doc);
@@ -135,17 +121,19 @@ export function createScoringActivities({ db }: ActivityDeps) {
       if (!doc) return { written: 0, skipped: 0, missing: true };
       const m = await model(args.modelName, args.version);
       if (!m) throw new Error(`model ${args.modelName} has no version ${args.version}`);
-      if (doc.cols !== m.spec.names.length) throw new Error(`job ${args.job} of plan ${args.planId} has ${doc.cols} features, v${args.version} expects ${m.spec.names.length}`);
+      const { meta, arrays } = unpackArrays(Buffer.from(doc.pack.buffer.subarray(0, doc.pack.length())));
+      const ids = meta.ids as string[];
+      const cols = meta.cols as number;
+      const X = arrays.X as Float64Array;
+      const firstOpen = arrays.firstOpen as Float64Array;
+      if (cols !== m.spec.names.length) throw new Error(`job ${args.job} of plan ${args.planId} has ${cols} features, v${args.version} expects ${m.spec.names.length}`);
       const quantiles = m.doc.scoreQuantiles?.length ? Float64Array.from(m.doc.scoreQuantiles) : null;
-      const ids = JSON.parse(doc.ids) as string[];
-      const X = fromBinary(doc.X);
-      const firstOpen = fromBinary(doc.firstOpen);
       const result: ScoreJobResult = { written: 0, skipped: from, missing: false };
       const scoredAt = new Date();
       const cuts = Object.entries(args.cutoffs);
-      for (let i = from; i < doc.rows; i += INSERT_USERS) {
-        const rows = Math.min(INSERT_USERS, doc.rows - i);
-        const p = m.model.predictProba({ data: X.subarray(i * doc.cols, (i + rows) * doc.cols), rows, cols: doc.cols });
+      for (let i = from; i < ids.length; i += INSERT_USERS) {
+        const rows = Math.min(INSERT_USERS, ids.length - i);
+        const p = m.model.predictProba({ data: X.subarray(i * cols, (i + rows) * cols), rows, cols });
         const scores: ScoreDoc[] = [];
         for (let k = 0; k < rows; k++) {
           const audiences: Record<string, boolean> = {};
