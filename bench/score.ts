@@ -33,8 +33,7 @@ import { finishBatch, openBatch, recordValidation } from '../store/batches';
 import { countScores, scoreId, type ScoreDoc } from '../store/scores';
 import { loadVersion } from '../store/model-loader';
 import { scoreNow } from '../client/scoring';
-import { audienceMembers, productionPopulation, type MemberRow } from '../client/audiences';
-import { csvCell } from '../api/csv';
+import { MEMBER_CSV_HEADER, audienceMembers, memberLine, productionPopulation } from '../client/audiences';
 import { scoreWorkflowId } from '../common/constants';
 import { readUsers, registerFixtureModel } from '../test/api/model-fixture';
 import { startWorkerProcess } from '../test/helpers/worker-process';
@@ -192,7 +191,6 @@ async function activityTimings(client: Client, workflowId: string) {
   };
 }
 
-const COLUMNS: (keyof MemberRow)[] = ['user_id', 'probability', 'percentile', 'first_open', 'window_closes_at', 'window_open'];
 
 /** Streams the top 100 % audience to a CSV as `retail24 audience --out` does, sampling RSS every 20 ms. */
 async function exportMembers(db: Db, file: string) {
@@ -206,11 +204,11 @@ async function exportMembers(db: Db, file: string) {
   let peak = afterPop;
   const sampler = setInterval(() => { peak = Math.max(peak, rss()); }, 20);
   const out = createWriteStream(file);
-  out.write(`${COLUMNS.join(',')}\n`);
+  out.write(MEMBER_CSV_HEADER);
   let rows = 0;
   try {
     for await (const row of audienceMembers(db, pop, { kind: 'top_percent', percent: 100 })) {
-      if (!out.write(`${COLUMNS.map((c) => csvCell(row[c] === null ? '' : String(row[c]))).join(',')}\n`)) await once(out, 'drain');
+      if (!out.write(memberLine(row, 'csv'))) await once(out, 'drain');
       rows++;
     }
     out.end();

@@ -4,8 +4,7 @@ import { parseArgs, strFlag, UsageError } from './args';
 import { CliContext } from './context';
 import { audienceRuleSchema, savedAudienceSchema, type AudienceRule } from '../common/audience';
 import { getAudience, saveAudience } from '../store/audiences';
-import { audienceFigures, audienceMembers, productionPopulation, type MemberRow } from '../client/audiences';
-import { csvCell } from '../api/csv';
+import { MEMBER_CSV_HEADER, audienceFigures, audienceMembers, memberLine, productionPopulation } from '../client/audiences';
 
 const USAGE = 'usage: retail24 audience <name> | --top 10% | --top 500 | --recall 0.9 | --precision 0.4  [--open] [--out FILE.csv|.jsonl] [--save NAME [--description TEXT]] [--json]';
 
@@ -22,8 +21,6 @@ function ruleFromFlags(flags: Record<string, string | boolean>): AudienceRule | 
   if (!r.success) throw new UsageError(r.error.issues[0]!.message);
   return r.data;
 }
-
-const COLUMNS: (keyof MemberRow)[] = ['user_id', 'probability', 'percentile', 'first_open', 'window_closes_at', 'window_open'];
 
 /**
  * `retail24 audience`: the figures of a saved or ad hoc audience over the production version's
@@ -57,10 +54,9 @@ export async function audienceCommand(argv: string[]): Promise<number> {
     if (out !== undefined) {
       const jsonl = out.endsWith('.jsonl');
       const file = createWriteStream(out);
-      if (!jsonl) file.write(`${COLUMNS.join(',')}\n`);
+      if (!jsonl) file.write(MEMBER_CSV_HEADER);
       for await (const row of audienceMembers(db, pop, rule, { open: args.flags.open === true })) {
-        const line = jsonl ? `${JSON.stringify(row)}\n` : `${COLUMNS.map((c) => csvCell(row[c] === null ? '' : String(row[c]))).join(',')}\n`;
-        if (!file.write(line)) await once(file, 'drain');
+        if (!file.write(memberLine(row, jsonl ? 'jsonl' : 'csv'))) await once(file, 'drain');
         written++;
       }
       file.end();

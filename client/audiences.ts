@@ -5,6 +5,7 @@ import { dataTime } from '../store/data-time';
 import { maturedUsersByIds } from '../store/users';
 import type { AudienceDoc } from '../store/audiences';
 import { PRODUCTION_ALIAS } from '../common/constants';
+import { csvCell } from '../data/csv-cell';
 import { formatRule, type AudienceRule } from '../common/audience';
 import {
   AudienceCurve, HoldoutCurve, gainsByDecile, observedAtShare, observedGainsByDecile, plainSummary, scoreHistogram, wilsonInterval,
@@ -118,6 +119,15 @@ export interface MemberRow {
   first_open: string;
   window_closes_at: string;
   window_open: boolean;
+}
+
+const MEMBER_COLUMNS: (keyof MemberRow)[] = ['user_id', 'probability', 'percentile', 'first_open', 'window_closes_at', 'window_open'];
+/** The header line of a member CSV (API download and `retail24 audience --out`). */
+export const MEMBER_CSV_HEADER = `${MEMBER_COLUMNS.join(',')}\n`;
+
+/** One member as a line of CSV (RFC 4180 cells, null as empty) or of JSON lines. */
+export function memberLine(row: MemberRow, format: 'csv' | 'jsonl'): string {
+  return format === 'csv' ? `${MEMBER_COLUMNS.map((c) => csvCell(row[c] === null ? '' : String(row[c]))).join(',')}\n` : `${JSON.stringify(row)}\n`;
 }
 
 /**

@@ -1,11 +1,11 @@
 import { Router, type Request, type Response } from 'express';
 import { audienceRuleSchema, savedAudienceSchema, type AudienceRule } from '../../common/audience';
 import { deleteAudience, getAudience, listAudiences, saveAudience } from '../../store/audiences';
-import { NoScoresError, audienceFigures, audienceMembers, populationCharts, productionPopulation, savedAudienceStats, type MemberRow, type Population } from '../../client/audiences';
+import { MEMBER_CSV_HEADER, NoScoresError, audienceFigures, audienceMembers, memberLine, populationCharts, productionPopulation, savedAudienceStats, type MemberRow, type Population } from '../../client/audiences';
 import { HttpError } from '../errors';
 import { requireToken } from '../auth';
 import { parseBody, requireJson } from '../validation';
-import { csvCell } from '../csv';
+import { csvCell } from '../../data/csv-cell';
 import type { AppDeps } from '../app';
 
 const NUMERIC_FIELD: Record<AudienceRule['kind'], string> = { top_percent: 'percent', top_n: 'n', target_recall: 'recall', min_precision: 'precision' };
@@ -46,18 +46,16 @@ async function named(deps: AppDeps, name: string) {
   return a;
 }
 
-const MEMBER_COLUMNS: (keyof MemberRow)[] = ['user_id', 'probability', 'percentile', 'first_open', 'window_closes_at', 'window_open'];
-
 /** Streams members as CSV or JSON lines with back-pressure; an error mid-stream ends the body with a marked line. */
 async function streamMembers(res: Response, rows: AsyncGenerator<MemberRow>, format: 'csv' | 'jsonl', fileName: string) {
   res.status(200).set(format === 'csv'
     ? { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="${fileName}.csv"` }
     : { 'content-type': 'application/x-ndjson; charset=utf-8' });
-  if (format === 'csv') res.write(`${MEMBER_COLUMNS.join(',')}\n`);
+  if (format === 'csv') res.write(MEMBER_CSV_HEADER);
   let n = 0;
   try {
     for await (const row of rows) {
-      const text = format === 'csv' ? `${MEMBER_COLUMNS.map((c) => csvCell(row[c] === null ? '' : String(row[c]))).join(',')}\n` : `${JSON.stringify(row)}\n`;
+      const text = memberLine(row, format);
       n++;
       if (!res.write(text)) await new Promise((resolve) => res.once('drain', resolve));
     }

@@ -10,7 +10,7 @@ import { HttpError } from '../errors';
 import { servingShape } from '../scoring';
 import { currentModel } from './predict';
 import type { AppDeps } from '../app';
-import { csvCell } from '../csv';
+import { csvCell } from '../../data/csv-cell';
 
 const CHUNK = 512;
 
