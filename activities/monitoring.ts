@@ -2,8 +2,7 @@ import { getAlias, getVersion } from '../store/registry';
 import { loadDataset } from '../store/datasets';
 import { loadVersion } from '../store/model-loader';
 import { countUsers, latestFirstOpen } from '../store/users';
-import { latestObservation } from '../store/batches';
-import { latestOutcome } from '../store/outcomes';
+import { observationTime } from '../store/data-time';
 import { PRODUCTION_ALIAS } from '../common/constants';
 import type { MonitorPolicy, TriggerState } from '../workflows/messages';
 import type { ActivityDeps } from './deps';
@@ -25,10 +24,9 @@ export function createMonitoringActivities({ db }: ActivityDeps) {
      * data's own time: the latest observation of any ingested batch or reported purchase.
      */
     async monitorCheck(args: { modelName: string; policy: MonitorPolicy }): Promise<MonitorCheck> {
-      const [usersNow, batchTime, outcomeTime, newestUser, alias] = await Promise.all([
-        countUsers(db), latestObservation(db), latestOutcome(db), latestFirstOpen(db), getAlias(db, args.modelName, PRODUCTION_ALIAS),
+      const [usersNow, now, newestUser, alias] = await Promise.all([
+        countUsers(db), observationTime(db), latestFirstOpen(db), getAlias(db, args.modelName, PRODUCTION_ALIAS),
       ]);
-      const now = batchTime === null && outcomeTime === null ? null : Math.max(batchTime ?? Number.NEGATIVE_INFINITY, outcomeTime ?? Number.NEGATIVE_INFINITY);
       let production: TriggerContext['production'] = null;
       const doc = alias ? await getVersion(db, args.modelName, alias.version) : null;
       if (doc) {
