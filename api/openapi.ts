@@ -190,7 +190,7 @@ export function openApiDocument(config: Config): object {
       },
       '/v1/audiences/{name}/users': {
         get: {
-          summary: 'Stream the members (highest probability first); name `_` takes the rule from the query',
+          summary: 'Stream the members (storage order, one pass, no server-side sort); name `_` takes the rule from the query',
           security: bearer,
           parameters: [audienceName, ...ruleQuery, { name: 'open', in: 'query', schema: { enum: ['true', 'false'] }, description: 'only users whose 24 h window is still open at data time' }, { name: 'format', in: 'query', schema: { enum: ['csv', 'jsonl'] } }],
           responses: {

@@ -1,6 +1,6 @@
 import type { Db } from 'mongodb';
 import { getAlias, getVersion, type ModelVersionDoc } from '../store/registry';
-import { audienceMembersOpenedIn, topScores, versionProbabilities } from '../store/scores';
+import { audienceMembersOpenedIn, scoresAtLeast, versionProbabilities, type ScoreDoc } from '../store/scores';
 import { dataTime } from '../store/data-time';
 import { maturedUsersByIds } from '../store/users';
 import type { AudienceDoc } from '../store/audiences';
@@ -131,17 +131,97 @@ export function memberLine(row: MemberRow, format: 'csv' | 'jsonl'): string {
 }
 
 /**
- * The audience's members, highest probability first (exactly `size` of them, ties by user id);
- * `open` keeps only those whose window is still open at data time. Streams from a cursor.
+ * The audience's members: exactly `size` of them, the users above the cut's probability and, of
+ * those tied at it, the smallest user ids (the same set a sort by probability then user id would
+ * give). They stream in storage order, not by probability: one pass over the version's scores
+ * with no server-side sort, so neither this process nor the server holds the audience (only the
+ * ties that must be cut, at most `size`). `open` keeps those whose window is still open at data
+ * time. Users scored after the population was read are not members (the cap is `size`).
  */
 export async function* audienceMembers(db: Db, pop: Population, rule: AudienceRule, opts: { open?: boolean } = {}): AsyncGenerator<MemberRow> {
-  const { size } = pop.curve.select(rule);
-  if (size === 0) return;
-  const cursor = topScores(db, { modelName: pop.modelName, version: pop.version, limit: size });
-  for await (const s of cursor) {
+  const { size, threshold, tiedLeftOut } = pop.curve.select(rule);
+  if (size === 0 || threshold === null) return;
+  // ties at the cut the audience takes: all of them unless some are left out
+  const tiesTaken = size - countAbove(pop.curve.sorted, threshold);
+  const cut = tiedLeftOut > 0 ? new SmallestIds<MemberScore>(tiesTaken) : null;
+  const row = (s: MemberScore): MemberRow | null => {
     const open = s.windowClosesAt > pop.dataTime;
-    if (opts.open && !open) continue;
-    yield { user_id: s.userId, probability: s.probability, percentile: s.percentile, first_open: new Date(s.firstOpen).toISOString(), window_closes_at: new Date(s.windowClosesAt).toISOString(), window_open: open };
+    if (opts.open && !open) return null;
+    return { user_id: s.userId, probability: s.probability, percentile: s.percentile, first_open: new Date(s.firstOpen).toISOString(), window_closes_at: new Date(s.windowClosesAt).toISOString(), window_open: open };
+  };
+  let above = 0;
+  const aboveCap = size - tiesTaken;
+  let tied = 0;
+  for await (const s of scoresAtLeast(db, { modelName: pop.modelName, version: pop.version, minProbability: threshold })) {
+    if (s.probability > threshold) {
+      if (above >= aboveCap) continue;
+      above++;
+    } else if (cut) {
+      cut.offer(s);
+      continue;
+    } else {
+      if (tied >= tiesTaken) continue;
+      tied++;
+    }
+    const r = row(s);
+    if (r) yield r;
+  }
+  for (const s of cut?.sorted() ?? []) {
+    const r = row(s);
+    if (r) yield r;
+  }
+}
+
+type MemberScore = Pick<ScoreDoc, 'userId' | 'probability' | 'percentile' | 'firstOpen' | 'windowClosesAt'>;
+
+/** How many of `sortedDesc` are strictly above `t` (binary search). */
+function countAbove(sortedDesc: Float64Array, t: number): number {
+  let lo = 0;
+  let hi = sortedDesc.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sortedDesc[mid] > t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Keeps the `k` rows with the smallest user ids seen (a max-heap on user id), O(k) memory. */
+export class SmallestIds<T extends { userId: string }> {
+  private readonly heap: T[] = [];
+  constructor(private readonly k: number) {}
+
+  offer(x: T): void {
+    const h = this.heap;
+    if (this.k <= 0) return;
+    if (h.length < this.k) {
+      h.push(x);
+      let i = h.length - 1;
+      while (i > 0) {
+        const parent = (i - 1) >> 1;
+        if (h[parent].userId >= h[i].userId) break;
+        [h[parent], h[i]] = [h[i], h[parent]];
+        i = parent;
+      }
+    } else if (x.userId < h[0].userId) {
+      h[0] = x;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < h.length && h[l].userId > h[m].userId) m = l;
+        if (r < h.length && h[r].userId > h[m].userId) m = r;
+        if (m === i) break;
+        [h[m], h[i]] = [h[i], h[m]];
+        i = m;
+      }
+    }
+  }
+
+  /** The kept rows by user id ascending. */
+  sorted(): T[] {
+    return [...this.heap].sort((a, b) => (a.userId < b.userId ? -1 : a.userId > b.userId ? 1 : 0));
   }
 }
 

@@ -74,18 +74,13 @@ export async function countScores(db: Db, modelName: string, version: number): P
 }
 
 /**
- * The version's scores with probability ≥ `minProbability`, highest first, at most `limit`
- * (ties broken by user id so the order is stable); `openAt` keeps only users whose window is
- * still open at that time.
+ * The version's scores with probability ≥ `minProbability`, in storage order (no sort: FerretDB
+ * sorts a whole result in its own memory, 823 MB for 200k scores, so an export of every member
+ * would not be bounded there). The caller decides membership and order.
  */
-export function topScores(db: Db, q: { modelName: string; version: number; limit: number; openAt?: number; minProbability?: number }) {
-  const filter: Record<string, unknown> = { modelName: q.modelName, version: q.version };
-  if (q.openAt !== undefined) filter.windowClosesAt = { $gt: q.openAt };
-  if (q.minProbability !== undefined) filter.probability = { $gte: q.minProbability };
+export function scoresAtLeast(db: Db, q: { modelName: string; version: number; minProbability: number }) {
   return db.collection<ScoreDoc>(COLLECTIONS.scores)
-    .find(filter, { projection: { _id: 0, userId: 1, probability: 1, percentile: 1, firstOpen: 1, windowClosesAt: 1, scoredAt: 1 } })
-    .sort({ probability: -1, userId: 1 })
-    .limit(q.limit);
+    .find({ modelName: q.modelName, version: q.version, probability: { $gte: q.minProbability } }, { projection: { _id: 0, userId: 1, probability: 1, percentile: 1, firstOpen: 1, windowClosesAt: 1, scoredAt: 1 } });
 }
 
 /**

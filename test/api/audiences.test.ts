@@ -15,7 +15,7 @@ import { call, startTestApi, TOKEN } from './api-harness';
 /**
  * Audiences over HTTP on the real MongoDB-protocol server: figures that equal what the stored
  * scores say (recomputed here from the scores collection, not from the code under test), members
- * only with the token, streamed in order, `open=true` keeping reachable users, and a 400 naming
+ * only with the token, exactly the audience even when its cut splits tied probabilities, `open=true` keeping reachable users, and a 400 naming
  * the field for every bad rule.
  */
 const dbName = uniqueDbName(import.meta.url);
@@ -37,6 +37,8 @@ async function storedDescending(): Promise<ScoreDoc[]> {
   const all = await store.db.collection<ScoreDoc>(COLLECTIONS.scores).find({ modelName: config.MODEL_NAME, version: 1 }).toArray();
   return all.sort((a, b) => b.probability - a.probability || (a.userId < b.userId ? -1 : 1));
 }
+
+const ids = (xs: string[]) => [...xs].sort();
 
 describe('audiences over HTTP', () => {
   beforeAll(async () => {
@@ -107,7 +109,7 @@ describe('audiences over HTTP', () => {
     expect(bad.json.error.message).toMatch(/^name|n must/);
   });
 
-  it('members need the token and stream exactly the audience, highest first; open=true keeps users whose window is still open', async () => {
+  it('members need the token and stream exactly the audience; open=true keeps users whose window is still open', async () => {
     expect((await call(`${api.url}/v1/audiences/top10/users`)).status).toBe(401);
     expect((await call(`${api.url}/v1/audiences/top10/users`, { token: 'wrong-token-0123456789' })).status).toBe(403);
     const r = await call(`${api.url}/v1/audiences/top10/users`, { token: TOKEN });
@@ -117,7 +119,7 @@ describe('audiences over HTTP', () => {
     expect(lines[0]).toBe('user_id,probability,percentile,first_open,window_closes_at,window_open');
     const stored = await storedDescending();
     const size = Math.ceil(0.1 * stored.length);
-    expect(lines.slice(1).map((l) => l.split(',')[0])).toEqual(stored.slice(0, size).map((s) => s.userId));
+    expect(ids(lines.slice(1).map((l) => l.split(',')[0]))).toEqual(ids(stored.slice(0, size).map((s) => s.userId)));
 
     const asOf = (await dataTime(store.db))!;
     const openMembers = stored.slice(0, size).filter((s) => s.windowClosesAt > asOf).map((s) => s.userId);
@@ -126,8 +128,32 @@ describe('audiences over HTTP', () => {
     expect(openMembers.length).toBeLessThan(size);
     const open = await call(`${api.url}/v1/audiences/top10/users?open=true&format=jsonl`, { token: TOKEN });
     const rows = open.text.trimEnd().split('\n').filter(Boolean).map((l) => JSON.parse(l));
-    expect(rows.map((x) => x.user_id)).toEqual(openMembers);
+    expect(ids(rows.map((x) => x.user_id))).toEqual(ids(openMembers));
     expect(rows.every((x) => x.window_open === true)).toBe(true);
+  });
+
+  it('an audience whose cut falls inside a group of tied probabilities takes exactly N: everyone above the tie, then the smallest user ids of it', async () => {
+    // the naive export (every user at or above the cut's probability) returns the whole tie group
+    const stored = await storedDescending();
+    let cut = -1;
+    for (let i = 10; i < stored.length - 1 && cut < 0; i++) if (stored[i]!.probability === stored[i + 1]!.probability && stored[i - 1]!.probability === stored[i]!.probability) cut = i;
+    expect(cut, 'the fixture model (10 trees, isotonic calibration) gives tied probabilities').toBeGreaterThan(0);
+    const nTop = cut + 1;
+    const t = stored[cut]!.probability;
+    const tiedAtCut = stored.filter((s) => s.probability === t).length;
+    expect(stored.filter((s) => s.probability >= t).length).toBeGreaterThan(nTop);
+    // storage order is the users' order, which here is also user-id order: rewrite the scores
+    // in reverse so "the first ties the cursor meets" differs from "the smallest ids"
+    const col = store.db.collection<ScoreDoc>(COLLECTIONS.scores);
+    const docs = await col.find({}).toArray();
+    await col.deleteMany({});
+    await col.insertMany(docs.reverse());
+    const r = await call(`${api.url}/v1/audiences/_/users?top=${nTop}&format=jsonl`, { token: TOKEN });
+    expect(r.status).toBe(200);
+    const rows = r.text.trimEnd().split('\n').map((l) => JSON.parse(l));
+    expect(rows).toHaveLength(nTop);
+    expect(ids(rows.map((x) => x.user_id))).toEqual(ids(stored.slice(0, nTop).map((s) => s.userId)));
+    expect(tiedAtCut).toBeGreaterThan(1);
   });
 
   it('the list shows each saved audience with today\'s members and yesterday\'s conversion; unknown names are 404; delete needs the token', async () => {
