@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from 'mongodb';
+import { readAhead } from './read-ahead';
 import { COLLECTIONS } from './collections';
 import { recoverReplacements, recoverStaleReplacements, replaceById } from './replace';
 import { insertManyIgnoringDuplicates } from './bulk';
@@ -367,9 +368,11 @@ export async function newestUsersSample(db: Db, opts: { windowDays: number; minU
 /** Every stored user as a record (with the end of its window), in one cursor pass; `visit` may be async (back-pressure). */
 export async function forEachUser(db: Db, visit: (u: UserRecord, maturesAt: number) => void | Promise<void>): Promise<number> {
   let n = 0;
-  for await (const d of db.collection<UserDoc>(COLLECTIONS.users).find({}, { projection: NO_PROVENANCE, batchSize: 2000 })) {
-    await visit(docToRecord(d), d.maturesAt ?? maturesAt(d.firstOpen));
-    n++;
+  for await (const batch of readAhead(db.collection<UserDoc>(COLLECTIONS.users).find({}, { projection: NO_PROVENANCE, batchSize: 2000 }))) {
+    for (const d of batch) {
+      await visit(docToRecord(d as UserDoc), d.maturesAt ?? maturesAt(d.firstOpen));
+      n++;
+    }
   }
   return n;
 }
