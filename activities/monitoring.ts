@@ -4,7 +4,7 @@ import { loadVersion } from '../store/model-loader';
 import { countUsers, latestFirstOpen } from '../store/users';
 import { observationTime } from '../store/data-time';
 import { PRODUCTION_ALIAS } from '../common/constants';
-import type { MonitorPolicy, TriggerState } from '../workflows/messages';
+import type { MonitorPolicy, TriggerState } from '../common/messages';
 import type { ActivityDeps } from './deps';
 import { TRIGGER_DEFS, type TriggerContext } from './triggers';
 

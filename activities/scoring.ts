@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { Binary, type Db } from 'mongodb';
 import { getAlias } from '../store/registry';
 import { loadVersion, type LoadedModel } from '../store/model-loader';
 import { forEachUser } from '../store/users';
 import { packArrays, unpackArrays } from '../store/typed-pack';
+import { dropScoreJobs, readScoreJob, writeScoreJob } from '../store/score-jobs';
 import { dataTime as dataNow } from '../store/data-time';
 import { listAudiences } from '../store/audiences';
 import { insertScores, scoreId, scoredUsers, type ScoreDoc } from '../store/scores';
@@ -19,23 +19,6 @@ import { heartbeat, resumeDetails } from './context';
 /** Users per scoring job: one job document (≈ 0.5 MB) and one insert of scores per 500 users. */
 export const SCORE_JOB_USERS = 2000;
 const INSERT_USERS = 500;
-
-/**
- * One job: its users' feature vectors, already transformed by the plan with the version's spec,
- * in one typed-array pack (store/typed-pack.ts: `X` row-major, `firstOpen`, the ids in its meta).
- * Measured on FerretDB 1.24: decoding 2,000 users as nested documents (screen arrays) cost more
- * than the scoring itself; one binary field is cheap to write and read. The `_id` is a string:
- * FerretDB pushes `_id` equality down to SQLite only for strings and ObjectIds (a numeric id made
- * job k decode the k documents before it).
- */
-interface ScoreJobDoc {
-  _id: string;
-  pack: Binary;
-}
-
-const jobKey = (job: number) => `j${job}`;
-
-const jobsCollection = (db: Db, planId: string) => db.collection<ScoreJobDoc>(`score_jobs.${planId}`);
 
 /**
  * Scoring every new user (issue 13 §1) in two steps, because on FerretDB only lookups by `_id`
@@ -74,8 +57,7 @@ export function createScoringActivities({ db }: ActivityDeps) {
       const scored = await scoredUsers(db, args.modelName, alias.version);
       // The workflow names the plan, so a retried plan (a crash mid-read) starts its collection afresh
       const planId = args.planId && /^[A-Za-z0-9_-]{1,64}$/.test(args.planId) ? args.planId : randomBytes(6).toString('hex');
-      const jobs = jobsCollection(db, planId);
-      await jobs.drop().catch(() => undefined);
+      await dropScoreJobs(db, planId);
       let batch: UserRecord[] = [];
       let nJobs = 0;
       let users = 0;
@@ -86,10 +68,10 @@ export function createScoringActivities({ db }: ActivityDeps) {
       const flush = async () => {
         if (batch.length === 0) return;
         const pack = packArrays({ X: transformBatch(m.spec, batch), firstOpen: Float64Array.from(batch, (u) => u.firstOpen) }, { ids: batch.map((u) => u.userId), cols });
-        const doc = { _id: jobKey(nJobs++), pack: new Binary(pack) };
+        const job = nJobs++;
         batch = [];
         await inFlight;
-        inFlight = jobs.insertOne(doc);
+        inFlight = writeScoreJob(db, planId, job, pack);
         inFlight.catch(() => undefined); // handled by the next await; never an unhandled rejection meanwhile
         heartbeat({ planned: users });
       };
@@ -109,7 +91,7 @@ export function createScoringActivities({ db }: ActivityDeps) {
       const curve = AudienceCurve.fromProbabilities(reference);
       const cutoffs: Record<string, number | null> = {};
       for (const a of audiences) cutoffs[a._id] = curve.n === 0 ? null : curve.select(a.rule).threshold;
-      if (nJobs === 0) await jobs.drop().catch(() => undefined);
+      if (nJobs === 0) await dropScoreJobs(db, planId);
       return { planId: nJobs === 0 ? null : planId, version: alias.version, jobs: nJobs, users, reScored, dataTime: new Date(dataTime).toISOString(), cutoffs, reason: nJobs === 0 ? 'every user is scored' : `${users} users to score (${reScored} re-scored inside their window)` };
     },
 
@@ -117,11 +99,11 @@ export function createScoringActivities({ db }: ActivityDeps) {
     async scoreJob(args: { modelName: string; version: number; planId: string; job: number; cutoffs: Record<string, number | null> }): Promise<ScoreJobResult> {
       const from = resumeDetails<{ done: number }>()?.done ?? 0;
       heartbeat({ done: from });
-      const doc = await jobsCollection(db, args.planId).findOne({ _id: jobKey(args.job) });
-      if (!doc) return { written: 0, skipped: 0, missing: true };
+      const pack = await readScoreJob(db, args.planId, args.job);
+      if (!pack) return { written: 0, skipped: 0, missing: true };
       const m = await model(args.modelName, args.version);
       if (!m) throw new Error(`model ${args.modelName} has no version ${args.version}`);
-      const { meta, arrays } = unpackArrays(Buffer.from(doc.pack.buffer.subarray(0, doc.pack.length())));
+      const { meta, arrays } = unpackArrays(pack);
       const ids = meta.ids as string[];
       const cols = meta.cols as number;
       const X = arrays.X as Float64Array;
@@ -156,7 +138,7 @@ export function createScoringActivities({ db }: ActivityDeps) {
 
     /** Drops the plan's job documents. */
     async finishScoring(args: { planId: string }): Promise<void> {
-      await jobsCollection(db, args.planId).drop().catch(() => undefined);
+      await dropScoreJobs(db, args.planId);
     },
   };
 }

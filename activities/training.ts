@@ -1,9 +1,10 @@
 import type { Db } from 'mongodb';
 import { loadDataset, takeRows, takeLabels } from '../store/datasets';
 import { putBlob, getBlob } from '../store/blobs';
-import { BUCKETS, COLLECTIONS } from '../store/collections';
+import { BUCKETS } from '../store/collections';
+import { cellsOfRun, findCell, saveCell, type CellDoc } from '../store/cv-cells';
 import { packArrays, unpackArrays } from '../store/typed-pack';
-import { expandGrid, cellKey, chooseCell, runCvCell, summariseCells, paramsToOptions, type CellMetrics } from '../ml/grid';
+import { expandGrid, cellKey, chooseCell, runCvCell, summariseCells, paramsToOptions } from '../ml/grid';
 import { applyCalibratorBatch, expectedCalibrationError, fitCalibrator, fitIsotonic, fitPlatt, meanProbability, type Calibrator } from '../ml/calibration';
 import { rocAuc } from '../ml/metrics';
 import { patchRun } from '../store/runs';
@@ -41,19 +42,6 @@ function foldsOf(view: TrainView, k: number, seed: number): Int32Array {
   const f = stratifiedKFold(view.y, k, seed);
   view.folds.set(key, f);
   return f;
-}
-
-interface CellDoc {
-  _id: string;
-  runId: string;
-  cellKey: string;
-  params: Params;
-  foldIndex: number;
-  score: number;
-  metrics: CellMetrics;
-  fitMs: number;
-  workerIdentity: string;
-  finishedAt: Date;
 }
 
 /** One row of the CV table as stored with a version (registry) and shown on the run page. */
@@ -95,7 +83,7 @@ export function createTrainingActivities({ db, workerIdentity }: ActivityDeps) {
      */
     async runCvCell(task: CellTask): Promise<CellResult> {
       const _id = `${task.runId}:${task.cellKey}:${task.foldIndex}`;
-      const done = await db.collection<CellDoc>(COLLECTIONS.cvCells).findOne({ _id });
+      const done = await findCell(db, _id);
       if (done) return { cellKey: done.cellKey, foldIndex: done.foldIndex, score: done.score, metrics: { ...done.metrics }, fitMs: done.fitMs, workerIdentity: done.workerIdentity };
       const view = await trainView(db, task.datasetId);
       const folds = foldsOf(view, task.folds, task.seed);
@@ -112,7 +100,7 @@ export function createTrainingActivities({ db, workerIdentity }: ActivityDeps) {
       }
       await putBlob(db, BUCKETS.oof, _id, packArrays({ idx: r.testIndices, proba: r.testProba }));
       const doc: CellDoc = { _id, runId: task.runId, cellKey: task.cellKey, params: task.params, foldIndex: task.foldIndex, score: r.score, metrics: r.metrics, fitMs: r.fitMs, workerIdentity, finishedAt: new Date() };
-      await db.collection<CellDoc>(COLLECTIONS.cvCells).updateOne({ _id }, { $setOnInsert: doc }, { upsert: true });
+      await saveCell(db, doc);
       return { cellKey: task.cellKey, foldIndex: task.foldIndex, score: r.score, metrics: { ...r.metrics }, fitMs: r.fitMs, workerIdentity };
     },
 
@@ -124,7 +112,7 @@ export function createTrainingActivities({ db, workerIdentity }: ActivityDeps) {
      * out-of-fold evaluation are stored on the run (refit and register read them there).
      */
     async selectBest(args: { runId: string; datasetId: string; targetRecall: number; calibration: TrainingSettings['calibration'] }): Promise<SelectionSummary & { cvTable: CvRow[] }> {
-      const cells = await db.collection<CellDoc>(COLLECTIONS.cvCells).find({ runId: args.runId }).toArray();
+      const cells = await cellsOfRun(db, args.runId);
       if (cells.length === 0) throw nonRetryable(FAILURE_TYPES.notFound, new Error(`run ${args.runId} has no grid-search results`));
       // summariseCells ranks by mean score, ties broken by key: deterministic whatever the order cells finished in.
       const summaries = summariseCells(cells);

@@ -15,7 +15,7 @@ import { LABEL_WINDOW_MS } from '../data/record';
 import { calendarLeftOut, driftReport } from '../ml/drift';
 import { rocAuc } from '../ml/metrics';
 import { f1Interval } from '../ml/f1-interval';
-import type { MonitorPolicy, TriggerState } from '../workflows/messages';
+import type { MonitorPolicy, TriggerState } from '../common/messages';
 
 const DAY_MS = 86_400_000;
 /** At most this many users enter one window sample (bounded memory and time per check). */

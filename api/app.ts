@@ -1,12 +1,8 @@
 import express, { type Express } from 'express';
 import { fileURLToPath } from 'node:url';
-import type { Db } from 'mongodb';
-import type { Client } from '@temporalio/client';
-import type { Config } from '../config';
-import type { ModelHolder } from './model-holder';
-import type { PredictionLog } from '../store/predictions';
 import { errorHandler, notFound } from './errors';
 import { Metrics } from './metrics';
+import type { AppDeps } from './deps';
 import { openApiDocument } from './openapi';
 import { predictRouter } from './routes/predict';
 import { batchRouter } from './routes/batch';
@@ -18,18 +14,7 @@ import { audiencePagesRouter } from './routes/pages-audiences';
 import { healthRouter } from './routes/health';
 import { audiencesRouter } from './routes/audiences';
 
-export interface AppDeps {
-  db: Db;
-  config: Config;
-  models: ModelHolder;
-  predictionLog?: PredictionLog;
-  /** Temporal client for /v1/retrain, /readyz and the monitor's state on the pages; absent = those report unavailable. */
-  temporal?: Client | null;
-  /** Request and prediction counters for /metrics. @default a new Metrics per app */
-  metrics?: Metrics;
-  /** Base URL of the Temporal Web UI, for links from pages; null when unknown. */
-  temporalUiUrl: string | null;
-}
+export type { AppDeps };
 
 /** Largest JSON body: PREDICT_MAX_BATCH users of generous size fit; anything bigger is 413. */
 const JSON_LIMIT = '2mb';

@@ -5,7 +5,7 @@ import { newestUsersSample } from '../store/users';
 import type { ModelVersionDoc } from '../store/registry';
 import { transformBatch } from '../data/features';
 import { calendarLeftOut, driftLevel, psi, type DriftLevel } from '../ml/drift';
-import { statusQuery, type MonitorStatus } from '../workflows/messages';
+import { statusQuery, type MonitorStatus } from '../common/messages';
 import { monitorWorkflowId } from '../common/constants';
 import { withTimeout } from '../common/timeout';
 

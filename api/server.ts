@@ -5,7 +5,7 @@ import { ensureIndexes } from '../store/collections';
 import { PredictionLog } from '../store/predictions';
 import { createApp } from './app';
 import { ModelHolder } from './model-holder';
-import { connectClient } from '../worker/connect';
+import { connectClient } from '../client/connection';
 import type { Client } from '@temporalio/client';
 
 export interface RunningApi {

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { EXPLAIN_METHODS, explainRow, type ExplainMethod } from '../ml/explain';
 import { fitRandomForest, RandomForest } from '../ml/forest';
-import { makeSyntheticData } from './synthetic';
+import { makeSyntheticData } from '../testkit/synthetic';
 
 const COLS = 40;
 const SCORE_ROWS = 2000;

@@ -17,11 +17,11 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { generateToFiles } from '../data/generator';
-import { startLocalStack, type LocalStack } from '../scripts/local-stack';
+import { startLocalStack, type LocalStack } from '../stack/local-stack';
 import { loadConfig } from '../config';
 import { connectStore } from '../store/db';
 import { getRun } from '../store/runs';
-import { ingestViaWorkflow, startTraining } from '../cli/pipeline';
+import { ingestViaWorkflow, startTraining } from '../client/pipeline';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { generateToFiles } from '../data/generator';
-import { startLocalStack, type LocalStack } from '../scripts/local-stack';
+import { startLocalStack, type LocalStack } from '../stack/local-stack';
 
 export interface IngestBenchOptions {
   /** One small size (20k users) instead of 100k and 1M. @default false */

@@ -18,12 +18,12 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Client, Connection } from '@temporalio/client';
 import { generateToFiles } from '../data/generator';
-import { startLocalStack, type LocalStack } from '../scripts/local-stack';
+import { startLocalStack, type LocalStack } from '../stack/local-stack';
 import { loadConfig } from '../config';
 import { connectStore } from '../store/db';
 import { COLLECTIONS } from '../store/collections';
 import { getRun } from '../store/runs';
-import { ingestViaWorkflow, startTraining } from '../cli/pipeline';
+import { ingestViaWorkflow, startTraining } from '../client/pipeline';
 import { workerPid } from './ingest-worker';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));

@@ -11,10 +11,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { startLocalStack } from '../scripts/local-stack';
+import { startLocalStack } from '../stack/local-stack';
 import { connectStore } from '../store/db';
 import { loadDataset } from '../store/datasets';
-import { readUsers, registerFixtureModel, SAMPLE_CSV } from '../test/api/model-fixture';
+import { readUsers, registerFixtureModel, SAMPLE_CSV } from '../testkit/model-fixture';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const MODEL = 'Retail24RandomForestClassifier';

@@ -24,7 +24,7 @@ import { generateToFiles } from '../data/generator';
 import { readUserLogs } from '../data/csv-reader';
 import { transformBatch } from '../data/features';
 import { maturesAt, type UserRecord } from '../data/record';
-import { startLocalStack, type LocalStack } from '../scripts/local-stack';
+import { startLocalStack, type LocalStack } from '../stack/local-stack';
 import { loadConfig } from '../config';
 import { connectStore } from '../store/db';
 import { COLLECTIONS } from '../store/collections';
@@ -35,8 +35,8 @@ import { loadVersion } from '../store/model-loader';
 import { scoreNow } from '../client/scoring';
 import { MEMBER_CSV_HEADER, audienceMembers, memberLine, productionPopulation } from '../client/audiences';
 import { scoreWorkflowId } from '../common/constants';
-import { readUsers, registerFixtureModel } from '../test/api/model-fixture';
-import { startWorkerProcess } from '../test/helpers/worker-process';
+import { readUsers, registerFixtureModel } from '../testkit/model-fixture';
+import { startWorkerProcess } from '../testkit/worker-process';
 import { workerPid } from './ingest-worker';
 
 export interface ScoreBenchOptions {

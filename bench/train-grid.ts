@@ -5,7 +5,7 @@
 import { availableParallelism } from 'node:os';
 import { stratifiedKFold } from '../ml/cv';
 import { expandGrid, paramsToOptions, runCvCell, summariseCells } from '../ml/grid';
-import type { SyntheticData } from './synthetic';
+import type { SyntheticData } from '../testkit/synthetic';
 
 export async function runGridBench(data: SyntheticData, quick: boolean): Promise<Record<string, unknown>> {
   const grid = quick ? { nEstimators: [20, 40], maxDepth: [5, 10] } : { nEstimators: [100, 200], maxDepth: [5, 10] };

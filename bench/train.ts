@@ -16,7 +16,7 @@ import { promisify } from 'node:util';
 import { selectLabels, selectRows } from '../ml/matrix';
 import { rocAuc } from '../ml/metrics';
 import { runGridBench } from './train-grid';
-import { makeSyntheticData } from './synthetic';
+import { makeSyntheticData } from '../testkit/synthetic';
 import { writeBenchData } from './train-data';
 
 const run = promisify(execFile);

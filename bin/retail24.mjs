@@ -33,5 +33,7 @@ if (process.argv[2] === 'worker' && !HEAP_FLAG.test(`${process.execArgv.join(' '
   const { register } = await import('tsx/esm/api');
   register();
   const { main } = await import('../cli/main.ts');
-  process.exitCode = await main(process.argv.slice(2));
+  // bench/ sits above the product (it imports it, never the other way): the entry point composes them.
+  const extra = { bench: async () => (await import('../bench/cli.ts')).benchCommand };
+  process.exitCode = await main(process.argv.slice(2), extra);
 }

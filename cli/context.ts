@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
 import { loadConfig, type Config } from '../config';
 import { connectStore, type Store } from '../store/db';
-import { connectClient } from '../worker/connect';
+import { connectClient } from '../client/connection';
 
 export const DEFAULT_MONGODB_URI = 'mongodb://127.0.0.1:27017';
 

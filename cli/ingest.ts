@@ -2,12 +2,13 @@ import { readFile, access } from 'node:fs/promises';
 import type { Client } from '@temporalio/client';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { Db } from 'mongodb';
-import { batches } from '../store/batches';
+import { latestBatchOfUpload } from '../store/batches';
 import { uploadFile } from '../store/uploads';
 import { parseMapping } from '../data/mapping';
 import { parseArgs, strFlag, UsageError } from './args';
 import { CliContext } from './context';
-import { ingestViaWorkflow, parseAsOf } from './pipeline';
+import { ingestViaWorkflow } from '../client/pipeline';
+import { parseAsOf } from './as-of';
 
 export async function readMapping(path: string): Promise<unknown> {
   const text = await readFile(path, 'utf8').catch((e: Error) => {
@@ -50,7 +51,7 @@ function showProgress(db: Db, uploadId: string): () => void {
   const tty = process.stderr.isTTY === true;
   let shown = '';
   const timer = setInterval(() => {
-    void batches(db).find({ uploadId }).sort({ startedAt: -1 }).limit(1).next()
+    void latestBatchOfUpload(db, uploadId)
       .then((b) => {
         if (!b) return;
         const line = `ingest ${b.fileName}: ${b.progress.phase} ${b.progress.linesDone.toLocaleString('en-US')} lines`;

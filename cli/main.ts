@@ -42,17 +42,23 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
     await (await import('../api/server')).runApiMain();
     return 0;
   },
-  bench: async () => (await import('./bench')).benchCommand,
 };
 
-/** Runs one command; on failure prints a single line `retail24 <cmd>: <reason>` and returns 1 (2 for usage). */
-export async function main(argv: string[]): Promise<number> {
+/** One command: resolves to its runner, which returns the exit code. */
+export type CommandTable = Record<string, () => Promise<(argv: string[]) => Promise<number>>>;
+
+/**
+ * Runs one command; on failure prints a single line `retail24 <cmd>: <reason>` and returns 1 (2 for usage).
+ * `extra` adds commands from outside the product (bin/retail24.mjs adds `bench` from bench/, which the
+ * product's own modules never import).
+ */
+export async function main(argv: string[], extra: CommandTable = {}): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     console.log(USAGE);
     return name ? 0 : 2;
   }
-  const load = COMMANDS[name];
+  const load = extra[name] ?? COMMANDS[name];
   if (!load) {
     console.error(`retail24: unknown command ${JSON.stringify(name)}\n${USAGE}`);
     return 2;

@@ -1,7 +1,7 @@
 import { parseArgs, strFlag, UsageError } from './args';
 import { CliContext } from './context';
-import { ensureMonitor } from './monitor';
-import { requestRetrainSignal } from '../workflows/messages';
+import { ensureMonitor } from '../client/monitor';
+import { requestRetrainSignal } from '../common/messages';
 
 /** `retail24 retrain --reason TEXT [--by NAME]`: signals the model's monitor (starting it if needed). */
 export async function retrainCommand(argv: string[]): Promise<number> {

@@ -6,7 +6,7 @@ import { listRuns } from '../store/runs';
 import { countLabelStates } from '../store/users';
 import type { PromotionRecord } from '../common/workflow-types';
 import { PRODUCTION_ALIAS, monitorWorkflowId } from '../common/constants';
-import type { MonitorStatus } from '../workflows/messages';
+import type { MonitorStatus } from '../common/messages';
 
 export interface StatusReport {
   production: {

@@ -1,6 +1,6 @@
 import { parseArgs, strFlag } from './args';
 import { CliContext } from './context';
-import { startTraining } from './pipeline';
+import { startTraining } from '../client/pipeline';
 import { TRIGGERS } from '../common/workflow-types';
 
 /** `retail24 train [--wait] [--reason TEXT]`: starts the pipeline; with --wait prints the run's result. */

@@ -2,7 +2,7 @@ import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, WorkflowExecutionAlready
 import type { Config } from '../config';
 import { WORKFLOW_TYPES, scoreScheduleId, scoreWorkflowId } from '../common/constants';
 import type { ScoreRequest, ScoreSummary } from '../common/workflow-types';
-import { rescanSignal } from '../workflows/messages';
+import { rescanSignal } from '../common/messages';
 
 function request(config: Config, reason: string): ScoreRequest {
   return { modelName: config.MODEL_NAME, reason, concurrency: config.SCORE_CONCURRENCY };

@@ -135,9 +135,24 @@ export interface CellResult {
   workerIdentity: string;
 }
 
-/** The decision threshold chosen for a recall target (defined with its docs in ml/threshold.ts; a type-only import, erased from the workflow bundle). */
-import type { ThresholdChoice } from '../ml/threshold';
-export type { ThresholdChoice };
+/** The decision threshold chosen for a recall target (by ml/threshold.ts `chooseThreshold`). */
+export interface ThresholdChoice {
+  /** predict 1 when p >= threshold */
+  threshold: number;
+  precision: number;
+  recall: number;
+  f1: number;
+  /** precision at the default threshold 0.5 */
+  precisionAtDefault: number;
+  /** precisionAtDefault - precision: what the recall target costs in precision (negative = gain) */
+  precisionCost: number;
+  /**
+   * whether some threshold reaches the target. With a valid target and at least one positive this is
+   * always true (the lowest score flags every row: recall 1); the field guards callers that pass
+   * scores from elsewhere, and a false value comes with the threshold-0.5 figures.
+   */
+  reachable: boolean;
+}
 
 export interface SelectionSummary {
   bestParams: Params;

@@ -2,7 +2,7 @@
  * The hot path of feature building: a spec compiled once (cached per spec object) and a row
  * writer that allocates nothing per user beyond what `Map` lookups need.
  */
-import type { FeatureSpec } from './features';
+import type { FeatureSpec } from './feature-spec';
 import type { UserRecord } from './record';
 import { toLocalMs } from './timestamp';
 

@@ -10,10 +10,24 @@
  * row, and the leaves (summed in tree order) are the same as the batch walk's.
  */
 
-import type { FlatForest } from './forest';
-
-/** The flat arrays this layout is built from: a FlatForest without its importances. */
-export type FlatNodes = Omit<FlatForest, 'importances'>;
+/**
+ * All trees of a forest concatenated, in the layout of `TreeArrays` (children adjacent, leaves
+ * self-looping with threshold +Infinity) with absolute node indices; tree t starts at roots[t].
+ */
+export interface FlatNodes {
+  feature: Int32Array;
+  threshold: Float64Array;
+  left: Int32Array;
+  value: Float64Array;
+  /**
+   * Weighted training count per node, for explanations only (scoring never reads it). Empty (length
+   * 0) for forests loaded from envelopes written before covers were recorded: such forests explain
+   * with Saabas attribution instead of TreeSHAP. Always present, so every key of a FlatForest is an array.
+   */
+  cover: Float64Array;
+  roots: Int32Array;
+  depths: Int32Array;
+}
 
 export interface RankLayout {
   /** per node: child-pair offset within its tree | feature << featShift | rank << rankShift */

@@ -7,7 +7,7 @@ import { featuresPerSplit, resolveForestOptions, type ForestOptions } from './fo
 import { growTrees, type FitHooks } from './forest-pool';
 import { assertBinaryLabels, assertFinite, assertMatrix, type Matrix } from './matrix';
 import { quantize } from './quantize';
-import { buildRankLayout, packForRows, predictRowPacked, predictRowRanked, type PackedNodes, type RankLayout } from './forest-row';
+import { buildRankLayout, packForRows, predictRowPacked, predictRowRanked, type FlatNodes, type PackedNodes, type RankLayout } from './forest-row';
 
 export { DEFAULT_FOREST_OPTIONS, resolveForestOptions, type ForestOptions } from './forest-options';
 export type { FitHooks } from './forest-pool';
@@ -15,23 +15,8 @@ export type { FitHooks } from './forest-pool';
 /** Rows per scoring block: 512 rows x 40 features x 8 B = 160 KB, inside L2 with one tree's nodes. */
 const PREDICT_BLOCK_ROWS = 512;
 
-/**
- * All trees of a forest concatenated, in the layout of `TreeArrays` (children adjacent, leaves
- * self-looping with threshold +Infinity) with absolute node indices; tree t starts at roots[t].
- */
-export interface FlatForest {
-  feature: Int32Array;
-  threshold: Float64Array;
-  left: Int32Array;
-  value: Float64Array;
-  /**
-   * Weighted training count per node, for explanations only (scoring never reads it). Empty (length
-   * 0) for forests loaded from envelopes written before covers were recorded: such forests explain
-   * with Saabas attribution instead of TreeSHAP. Always present, so every key of a FlatForest is an array.
-   */
-  cover: Float64Array;
-  roots: Int32Array;
-  depths: Int32Array;
+/** The flat node arrays (ml/forest-row.ts) plus the impurity importances. */
+export interface FlatForest extends FlatNodes {
   importances: Float64Array;
 }
 

@@ -3,24 +3,9 @@
  */
 import { confusionAt, precisionRecallF1 } from './metrics';
 import { sweep } from './curves';
+import type { ThresholdChoice } from '../common/workflow-types';
 
-export interface ThresholdChoice {
-  /** predict 1 when p >= threshold */
-  threshold: number;
-  precision: number;
-  recall: number;
-  f1: number;
-  /** precision at the default threshold 0.5 */
-  precisionAtDefault: number;
-  /** precisionAtDefault - precision: what the recall target costs in precision (negative = gain) */
-  precisionCost: number;
-  /**
-   * whether some threshold reaches the target. With a valid target and at least one positive this is
-   * always true (the lowest score flags every row: recall 1); the field guards callers that pass
-   * scores from elsewhere, and a false value comes with the threshold-0.5 figures.
-   */
-  reachable: boolean;
-}
+export type { ThresholdChoice };
 
 /**
  * Among thresholds at the distinct scores, the one reaching recall >= targetRecall with the highest

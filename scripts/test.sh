@@ -43,6 +43,9 @@ else
   step "lint skipped: no eslint.config.* in the repo"
 fi
 
+step "import direction (dependency-cruiser, .dependency-cruiser.cjs)"
+npm run --silent lint:layers || failed_steps+=("import direction")
+
 # ------------------------------------------------------------ tests
 step "vitest"
 mkdir -p test-artifacts

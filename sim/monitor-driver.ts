@@ -4,7 +4,7 @@
  * monitor stopped acting: a {@link WedgedError}, which the replay records as `wedged`.
  */
 import type { WorkflowHandle } from '@temporalio/client';
-import { checkNowSignal, statusQuery, type MonitorStatus } from '../workflows/messages';
+import { checkNowSignal, statusQuery, type MonitorStatus } from '../common/messages';
 
 /** Thrown when the monitor did not answer a check, or a run stayed current, within its bound. */
 export class WedgedError extends Error {

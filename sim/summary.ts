@@ -1,7 +1,7 @@
 /**
  * What the replay records per simulated day, and the summary scored from it (pure).
  */
-import type { TriggerState } from '../workflows/messages';
+import type { TriggerState } from '../common/messages';
 import type { TrueMetrics } from './scoring';
 
 export interface DayPromotion {

@@ -59,8 +59,14 @@ export interface RejectDoc {
   detail: string;
 }
 
+/** The raw collection, for store/ and for tests that set up a state by hand. */
 export function batches(db: Db) {
   return db.collection<BatchDoc>(COLLECTIONS.ingestBatches);
+}
+
+/** The newest batch ingesting (or that ingested) an upload, for progress lines. */
+export async function latestBatchOfUpload(db: Db, uploadId: string): Promise<BatchDoc | null> {
+  return batches(db).find({ uploadId }).sort({ startedAt: -1 }).limit(1).next();
 }
 
 export async function getBatch(db: Db, batchId: string): Promise<BatchDoc | null> {

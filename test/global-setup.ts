@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type {} from 'vitest';
 import type { TestProject } from 'vitest/node';
-import { startLocalStack, type LocalStack } from '../scripts/local-stack';
+import { startLocalStack, type LocalStack } from '../stack/local-stack';
 
 declare module 'vitest' {
   export interface ProvidedContext {

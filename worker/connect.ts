@@ -1,33 +1,13 @@
-import { Connection, Client } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { Config } from '../config';
 import { withTimeout } from '../common/timeout';
-
-export const DEFAULT_TEMPORAL_ADDRESS = '127.0.0.1:7233';
-
-export function temporalAddress(config: Config): string {
-  return config.TEMPORAL_ADDRESS ?? DEFAULT_TEMPORAL_ADDRESS;
-}
-
-const unreachable = (address: string, err?: unknown) =>
-  `cannot reach Temporal at ${address}${err ? `: ${(err as Error).message?.split('\n')[0]}` : ' within 10 s'}`;
+import { temporalAddress, unreachable } from '../client/connection';
 
 /** A worker-side connection, failing within a bounded time with the address it tried. */
 export async function connectWorkerTemporal(config: Config, timeoutMs = 10_000): Promise<NativeConnection> {
   const address = temporalAddress(config);
   try {
     return await withTimeout(NativeConnection.connect({ address }), timeoutMs, unreachable(address));
-  } catch (err) {
-    throw new Error(unreachable(address, err));
-  }
-}
-
-/** A client-side connection (CLI, API), same bounded failure. */
-export async function connectClient(config: Config, timeoutMs = 10_000): Promise<Client> {
-  const address = temporalAddress(config);
-  try {
-    const connection = await withTimeout(Connection.connect({ address, connectTimeout: timeoutMs }), timeoutMs, unreachable(address));
-    return new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
   } catch (err) {
     throw new Error(unreachable(address, err));
   }

@@ -2,7 +2,8 @@ import { loadConfig } from '../config';
 import { connectStore } from '../store/db';
 import { ensureIndexes } from '../store/collections';
 import { createWorker } from './worker';
-import { connectClient, connectWorkerTemporal } from './connect';
+import { connectClient } from '../client/connection';
+import { connectWorkerTemporal } from './connect';
 
 /** `retail24 worker`: runs until SIGINT/SIGTERM, then drains and closes connections. */
 export async function runWorkerMain(env: NodeJS.ProcessEnv = process.env): Promise<void> {

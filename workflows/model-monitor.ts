@@ -5,7 +5,7 @@ import type { Activities } from '../activities';
 import type { TrainingSettings, Trigger } from '../common/workflow-types';
 import { NON_RETRYABLE } from '../common/errors';
 import { TRAINING_RUN_TIMEOUT, WORKFLOW_TYPES, trainingWorkflowId } from '../common/constants';
-import { checkNowSignal, requestRetrainSignal, setPolicyUpdate, statusQuery, type MonitorPolicy, type MonitorStatus, type RetrainRequest } from './messages';
+import { checkNowSignal, requestRetrainSignal, setPolicyUpdate, statusQuery, type MonitorPolicy, type MonitorStatus, type RetrainRequest } from '../common/messages';
 
 const { monitorCheck, runState, currentTrainingSettings } = proxyActivities<Activities>({
   startToCloseTimeout: '10 minutes',

@@ -4,7 +4,7 @@ import type { Activities } from '../activities';
 import type { ScoreRequest, ScoreSummary } from '../common/workflow-types';
 import { NON_RETRYABLE } from '../common/errors';
 import { scoreWorkflowId } from '../common/constants';
-import { rescanSignal, scoringProgressQuery } from './messages';
+import { rescanSignal, scoringProgressQuery } from '../common/messages';
 import { runBounded } from './bounded';
 
 const retry = { initialInterval: '1s', maximumInterval: '30s', backoffCoefficient: 2, maximumAttempts: 10, nonRetryableErrorTypes: NON_RETRYABLE };

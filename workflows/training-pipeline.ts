@@ -3,7 +3,7 @@ import type { Activities } from '../activities';
 import type { CellResult, CellTask, PipelineProgress, PipelineResult, TrainingPipelineInput } from '../common/workflow-types';
 import { NON_RETRYABLE } from '../common/errors';
 import { SEARCH_ATTRIBUTES } from '../common/constants';
-import { progressQuery } from './messages';
+import { progressQuery } from '../common/messages';
 import { runBounded } from './bounded';
 import { requestScoring } from './score-new-users';
 

@@ -6,7 +6,7 @@ import { HttpError } from '../errors';
 import { requireToken } from '../auth';
 import { parseBody, requireJson } from '../validation';
 import { csvCell } from '../../data/csv-cell';
-import type { AppDeps } from '../app';
+import type { AppDeps } from '../deps';
 
 const NUMERIC_FIELD: Record<AudienceRule['kind'], string> = { top_percent: 'percent', top_n: 'n', target_recall: 'recall', min_precision: 'precision' };
 

@@ -9,7 +9,7 @@ import type { UserRecord } from '../../data/record';
 import { HttpError } from '../errors';
 import { servingShape } from '../scoring';
 import { currentModel } from './predict';
-import type { AppDeps } from '../app';
+import type { AppDeps } from '../deps';
 import { csvCell } from '../../data/csv-cell';
 
 const CHUNK = 512;

@@ -4,13 +4,13 @@ import { recordOutcomes } from '../../store/outcomes';
 import { resolveWithOutcomes } from '../../store/users';
 import { parseTimestamp } from '../../data/timestamp';
 import { MAX_USER_ID_LENGTH } from '../../data/record';
-import { ensureMonitor } from '../../cli/monitor';
-import { requestRetrainSignal } from '../../workflows/messages';
+import { ensureMonitor } from '../../client/monitor';
+import { requestRetrainSignal } from '../../common/messages';
 import { withTimeout } from '../../common/timeout';
 import { HttpError } from '../errors';
 import { requireToken } from '../auth';
 import { parseBody, requireJson } from '../validation';
-import type { AppDeps } from '../app';
+import type { AppDeps } from '../deps';
 
 const userId = z.union([
   z.string().trim().min(1, 'must not be empty').max(MAX_USER_ID_LENGTH, `at most ${MAX_USER_ID_LENGTH} characters`),

@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { withTimeout } from '../../common/timeout';
-import type { AppDeps } from '../app';
+import type { AppDeps } from '../deps';
 
 type Check = { ok: boolean; detail?: string };
 

@@ -5,7 +5,7 @@ import { PRODUCTION_ALIAS } from '../../common/constants';
 import { HttpError } from '../errors';
 import { requireToken } from '../auth';
 import { parseBody, requireJson } from '../validation';
-import type { AppDeps } from '../app';
+import type { AppDeps } from '../deps';
 
 const MODEL_NAME = /^[A-Za-z0-9_.-]{1,80}$/;
 const ALIAS_NAME = /^[a-z][a-z0-9_-]{0,31}$/;

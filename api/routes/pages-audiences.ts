@@ -6,7 +6,7 @@ import { NoScoresError, audienceFigures, populationCharts, productionPopulation,
 import { columnChart, histogramChart, lineChart } from '../charts';
 import { HttpError } from '../errors';
 import { ruleFromQuery } from './audiences';
-import type { AppDeps } from '../app';
+import type { AppDeps } from '../deps';
 
 /** The page opens on the top 10 %, the example size. */
 const DEFAULT_RULE: AudienceRule = { kind: 'top_percent', percent: 10 };

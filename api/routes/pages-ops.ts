@@ -6,7 +6,7 @@ import { driftView } from '../page-data';
 import { tokenMatches } from '../auth';
 import { HttpError } from '../errors';
 import { scoreOne } from '../scoring';
-import type { AppDeps } from '../app';
+import type { AppDeps } from '../deps';
 
 const field = (v: unknown) => (typeof v === 'string' ? v : '');
 

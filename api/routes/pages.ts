@@ -6,7 +6,7 @@ import { PRODUCTION_ALIAS } from '../../common/constants';
 import { barChart, lineChart } from '../charts';
 import { monitorStatus } from '../page-data';
 import { HttpError } from '../errors';
-import type { AppDeps } from '../app';
+import type { AppDeps } from '../deps';
 
 /** Link to a workflow run in the Temporal Web UI, or null when the UI address is unknown. */
 export function temporalRunUrl(uiUrl: string | null, namespace: string, workflowId: string): string | null {

@@ -4,7 +4,7 @@ import { HttpError } from '../errors';
 import { requireJson } from '../validation';
 import { scoreOne, servingShape } from '../scoring';
 import type { LoadedModel } from '../../store/model-loader';
-import type { AppDeps } from '../app';
+import type { AppDeps } from '../deps';
 
 /** The production model, or 503 naming what to do when there is none yet. */
 export function currentModel(deps: AppDeps): LoadedModel {

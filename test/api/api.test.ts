@@ -3,11 +3,11 @@ import type { Client } from '@temporalio/client';
 import { uniqueDbName } from '../helpers/stack';
 import { connectStore, type Store } from '../../store/db';
 import { apiOnlyOutcomes } from '../../store/outcomes';
-import { connectClient } from '../../worker/connect';
+import { connectClient } from '../../client/connection';
 import { monitorWorkflowId } from '../../common/constants';
 import type { RunningApi } from '../../api/server';
 import type { Config } from '../../config';
-import { registerFixtureModel, readUsers, SAMPLE_CSV } from './model-fixture';
+import { registerFixtureModel, readUsers, SAMPLE_CSV } from '../../testkit/model-fixture';
 import { call, startTestApi, TOKEN, USER } from './api-harness';
 
 const dbName = uniqueDbName(import.meta.url);

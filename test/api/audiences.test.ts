@@ -9,7 +9,7 @@ import { createScoringActivities } from '../../activities/scoring';
 import type { RunningApi } from '../../api/server';
 import type { Config } from '../../config';
 import type { ScoringPlan } from '../../common/workflow-types';
-import { ingestUsers, readUsers, registerFixtureModel, SAMPLE_CSV } from './model-fixture';
+import { ingestUsers, readUsers, registerFixtureModel, SAMPLE_CSV } from '../../testkit/model-fixture';
 import { call, startTestApi, TOKEN } from './api-harness';
 
 /**

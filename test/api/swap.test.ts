@@ -3,7 +3,7 @@ import { uniqueDbName } from '../helpers/stack';
 import { connectStore, type Store } from '../../store/db';
 import type { RunningApi } from '../../api/server';
 import type { Config } from '../../config';
-import { registerFixtureModel, readUsers, SAMPLE_CSV } from './model-fixture';
+import { registerFixtureModel, readUsers, SAMPLE_CSV } from '../../testkit/model-fixture';
 import { call, startTestApi, TOKEN, USER } from './api-harness';
 
 const dbName = uniqueDbName(import.meta.url);

@@ -12,7 +12,7 @@ import { getAudience } from '../../store/audiences';
 import { createScoringActivities } from '../../activities/scoring';
 import type { ScoringPlan } from '../../common/workflow-types';
 import { testEnv, uniqueDbName } from '../helpers/stack';
-import { ingestUsers, readUsers, registerFixtureModel, SAMPLE_CSV } from '../api/model-fixture';
+import { ingestUsers, readUsers, registerFixtureModel, SAMPLE_CSV } from '../../testkit/model-fixture';
 
 /** `retail24 audience` as a marketer's engineer runs it: a real process against the test database. */
 const BIN = fileURLToPath(new URL('../../bin/retail24.mjs', import.meta.url));

@@ -4,7 +4,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { Db } from 'mongodb';
 import { uniqueDbName } from '../helpers/stack';
-import { readUsers, registerFixtureModel, SAMPLE_CSV } from '../api/model-fixture';
+import { readUsers, registerFixtureModel, SAMPLE_CSV } from '../../testkit/model-fixture';
 import { startTestApi } from '../api/api-harness';
 import { connectStore, type Store } from '../../store/db';
 import { COLLECTIONS } from '../../store/collections';

@@ -7,7 +7,7 @@ import { patchRun } from '../../store/runs';
 import type { RunningApi } from '../../api/server';
 import type { Config } from '../../config';
 import type { ModelVersionDoc } from '../../store/registry';
-import { ingestUsers, readUsers, registerFixtureModel, DRIFT_CSV, SAMPLE_CSV } from '../api/model-fixture';
+import { ingestUsers, readUsers, registerFixtureModel, DRIFT_CSV, SAMPLE_CSV } from '../../testkit/model-fixture';
 import { startTestApi, TOKEN } from '../api/api-harness';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Connection, WorkflowClient } from '@temporalio/client';
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DataDirLockedError, PortInUseError, startLocalStack, type LocalStack } from '../../scripts/local-stack';
+import { DataDirLockedError, PortInUseError, startLocalStack, type LocalStack } from '../../stack/local-stack';
 import { testStack } from '../helpers/stack';
 
 const root = path.resolve(import.meta.dirname, '../..');

@@ -7,7 +7,7 @@ import type { Db, MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type Config } from '../../config';
 import { createWorker } from '../../worker/worker';
-import { ingestViaWorkflow } from '../../cli/pipeline';
+import { ingestViaWorkflow } from '../../client/pipeline';
 import { testEnv, testStack, uniqueDbName } from '../helpers/stack';
 import { FIXTURES, openDb, usersSnapshot } from '../helpers/ingest';
 

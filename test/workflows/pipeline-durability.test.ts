@@ -5,12 +5,12 @@ import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testEnv, testStack, uniqueDbName } from '../helpers/stack';
-import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process';
+import { startWorkerProcess, type WorkerProcess } from '../../testkit/worker-process';
 import { loadConfig, type Config } from '../../config';
 import { connectStore, type Store } from '../../store/db';
 import { COLLECTIONS } from '../../store/collections';
 import { generateToFiles } from '../../data/generator';
-import { ingestViaWorkflow, startTraining } from '../../cli/pipeline';
+import { ingestViaWorkflow, startTraining } from '../../client/pipeline';
 import type { PipelineResult } from '../../common/workflow-types';
 
 /** A grid big enough that the grid search lasts several seconds on 2 cores (time to kill a worker mid-way). */

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPipelineHarness, type PipelineHarness } from '../helpers/pipeline';
 import { createRunActivities } from '../../activities/runs';
 import { WORKFLOW_TYPES, monitorWorkflowId } from '../../common/constants';
-import { policyFromConfig } from '../../cli/monitor';
+import { policyFromConfig } from '../../client/monitor';
 import { trainingSettings } from '../../config';
 
 /**

@@ -1,8 +1,8 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPipelineHarness, SAMPLE_CSV, SAMPLE_PENDING, SAMPLE_USERS, type PipelineHarness } from '../helpers/pipeline';
-import { registerFixtureModel } from '../api/model-fixture';
-import { ingestViaWorkflow } from '../../cli/pipeline';
+import { registerFixtureModel } from '../../testkit/model-fixture';
+import { ingestViaWorkflow } from '../../client/pipeline';
 import { ensureScoreSchedule, scoreNow } from '../../client/scoring';
 import { createScoringActivities } from '../../activities/scoring';
 import { countScores, type ScoreDoc } from '../../store/scores';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SAMPLE_CSV, SAMPLE_ORACLE_AUC, SAMPLE_PENDING, SAMPLE_USERS, startPipelineHarness, type PipelineHarness } from '../helpers/pipeline';
 import { uploadFile } from '../../store/uploads';
-import { trainingSettings } from '../../cli/settings';
+import { trainingSettings } from '../../config';
 import { WORKFLOW_TYPES, trainingWorkflowId } from '../../common/constants';
 import { getAlias, aliasHistory, getVersion } from '../../store/registry';
 import { loadAlias } from '../../store/model-loader';

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { makeSyntheticData } from '../../../bench/synthetic';
+import { makeSyntheticData } from '../../../testkit/synthetic';
 import { fitRandomForest, type RandomForest } from '../../../ml/forest';
 import { deserializeModel, serializeModel } from '../../../ml/serialize';
 import { applyCalibrator, fitIsotonic, type Calibrator } from '../../../ml/calibration';

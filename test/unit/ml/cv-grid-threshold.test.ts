@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { makeSyntheticData } from '../../../bench/synthetic';
+import { makeSyntheticData } from '../../../testkit/synthetic';
 import { foldIndices, stratifiedKFold } from '../../../ml/cv';
 import { cellKey, expandGrid, paramsToOptions, runCvCell, summariseCells } from '../../../ml/grid';
 import { confusionAt, precisionRecallF1 } from '../../../ml/metrics';

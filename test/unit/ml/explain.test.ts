@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { makeSyntheticData, type SyntheticData } from '../../../bench/synthetic';
+import { makeSyntheticData, type SyntheticData } from '../../../testkit/synthetic';
 import { EXPLAIN_METHODS, explainBatch, explainRow, meanAbsContributions, topContributions } from '../../../ml/explain';
 import { fitRandomForest, RandomForest, resolveForestOptions, type FlatForest } from '../../../ml/forest';
 import type { Matrix } from '../../../ml/matrix';

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { makeSyntheticData, type SyntheticData } from '../../../bench/synthetic';
+import { makeSyntheticData, type SyntheticData } from '../../../testkit/synthetic';
 import { fitRandomForest, type RandomForest } from '../../../ml/forest';
 import { packForRows, predictRowPacked } from '../../../ml/forest-row';
 

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { makeSyntheticData } from '../../../bench/synthetic';
+import { makeSyntheticData } from '../../../testkit/synthetic';
 import { fitRandomForest } from '../../../ml/forest';
 
 const run = promisify(execFile);

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { INFORMATIVE_FEATURES, makeSyntheticData, type SyntheticData } from '../../../bench/synthetic';
+import { INFORMATIVE_FEATURES, makeSyntheticData, type SyntheticData } from '../../../testkit/synthetic';
 import { fitRandomForest, type ForestOptions, type RandomForest } from '../../../ml/forest';
 import { confusionAt, precisionRecallF1, rocAuc } from '../../../ml/metrics';
 

@@ -1,4 +1,4 @@
-import { parseArgs, UsageError } from './args';
+import { parseArgs, UsageError } from '../cli/args';
 
 /** `retail24 bench <train|predict|ingest|score> [--json] [--quick]`: runs a benchmark from bench/, prints its JSON. */
 export async function benchCommand(argv: string[]): Promise<number> {
@@ -8,16 +8,16 @@ export async function benchCommand(argv: string[]): Promise<number> {
   let result: unknown;
   switch (which) {
     case 'train':
-      result = await (await import('../bench/train')).runTrainBench({ quick });
+      result = await (await import('./train')).runTrainBench({ quick });
       break;
     case 'predict':
-      result = await (await import('../bench/predict')).runPredictBench({ quick });
+      result = await (await import('./predict')).runPredictBench({ quick });
       break;
     case 'ingest':
-      result = await (await import('../bench/ingest')).runIngestBench({ quick });
+      result = await (await import('./ingest')).runIngestBench({ quick });
       break;
     case 'score':
-      result = await (await import('../bench/score')).runScoreBench({ quick });
+      result = await (await import('./score')).runScoreBench({ quick });
       break;
     default:
       throw new UsageError(`usage: retail24 bench <train|predict|ingest|score> [--json] [--quick] (got ${JSON.stringify(which ?? '')})`);

@@ -1,6 +1,6 @@
 import { Connection } from '@temporalio/client';
 import { MongoClient } from 'mongodb';
-import { SEARCH_ATTRIBUTES } from '../../common/constants';
+import { SEARCH_ATTRIBUTES } from '../common/constants';
 import { tailLog, type ServiceProcess } from './service';
 
 /** Thrown when a service does not answer within its time bound; the message names it and its log. */

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import type { startLocalStack as StartFn } from '../local-stack';
+import { startLocalStack } from './local-stack';
 import { waitForMongo, waitForTemporal } from './health';
 import { isAlive, killOrphans, lockPath, readLock } from './lock';
 
@@ -9,12 +9,8 @@ const USAGE = 'usage: npx tsx scripts/local-stack.ts start|stop|status [--data-d
 
 const log = (line: string) => process.stderr.write(`local-stack: ${line}\n`);
 
-/**
- * `start` runs in the foreground until Ctrl-C; `stop` asks the owner of the data dir to stop; `status` probes.
- * startLocalStack is passed in: a static import would form a cycle with local-stack.ts, whose
- * top-level await on this module would then never settle.
- */
-export async function runCli(argv: string[], root: string, startLocalStack: typeof StartFn): Promise<number> {
+/** `start` runs in the foreground until Ctrl-C; `stop` asks the owner of the data dir to stop; `status` probes. */
+export async function runCli(argv: string[], root: string): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({

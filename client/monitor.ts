@@ -1,8 +1,8 @@
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { Config } from '../config';
 import { WORKFLOW_TYPES, monitorWorkflowId } from '../common/constants';
-import type { MonitorPolicy } from '../workflows/messages';
-import { trainingSettings } from './settings';
+import type { MonitorPolicy } from '../common/messages';
+import { trainingSettings } from '../config';
 
 export function policyFromConfig(config: Config): MonitorPolicy {
   return {

@@ -5,10 +5,7 @@ import { uploadFile } from '../store/uploads';
 import { sha256 } from '../store/blobs';
 import { TRAINING_RUN_TIMEOUT, WORKFLOW_TYPES, ingestWorkflowId, trainingWorkflowId } from '../common/constants';
 import type { IngestSummary, PipelineResult, Trigger } from '../common/workflow-types';
-import { trainingSettings } from './settings';
-import { parseMapping } from '../data/mapping';
-import { parseTimestamp } from '../data/timestamp';
-import { UsageError } from './args';
+import { trainingSettings } from '../config';
 
 /**
  * Uploads a CSV to GridFS and runs the ingest workflow. Same database, bytes and mapping → same
@@ -25,18 +22,6 @@ export async function ingestViaWorkflow(client: Client, db: Db, config: Config, 
     workflowIdConflictPolicy: 'USE_EXISTING',
     args: [{ uploadId: up.uploadId, fileName: up.fileName, mapping, rejectLimit: config.REJECT_LIMIT, ...(asOf === undefined ? {} : { asOf }), ...(config.SCORE_ON_INGEST ? { scoreModel: config.MODEL_NAME } : {}) }],
   });
-}
-
-/**
- * `--as-of` text as epoch ms: ISO 8601 or `YYYY-MM-DD HH:MM:SS`, read in the mapping's zone when
- * it has no offset (as the file's own timestamps are).
- */
-export function parseAsOf(text: string | undefined, mapping?: unknown): number | undefined {
-  if (text === undefined) return undefined;
-  const zone = mapping === undefined ? 'UTC' : parseMapping(mapping).timezone;
-  const t = parseTimestamp(text, zone);
-  if (t === null) throw new UsageError(`--as-of ${JSON.stringify(text)} is not an ISO 8601 or YYYY-MM-DD HH:MM:SS timestamp`);
-  return t;
 }
 
 /** Starts the training pipeline; returns its handle (id = train-<model>-<trigger>-<time>). */

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { SEARCH_ATTRIBUTE_TYPES } from '../../../scripts/stack/health';
+import { SEARCH_ATTRIBUTE_TYPES } from '../../../stack/health';
 
 const root = path.resolve(import.meta.dirname, '../../..');
 const composeFile = path.join(root, 'docker-compose.yml');

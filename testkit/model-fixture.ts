@@ -8,23 +8,23 @@
 import { createReadStream } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Db } from 'mongodb';
-import { readUserLogs } from '../../data/csv-reader';
-import { fitFeatureSpec, transformBatch } from '../../data/features';
-import { LABEL_WINDOW_MS, type UserRecord } from '../../data/record';
-import { fitRandomForest } from '../../ml/forest';
-import { serializeModel } from '../../ml/serialize';
-import { evaluateBinary } from '../../ml/metrics';
-import { referenceHistograms } from '../../ml/drift';
-import { putBlob } from '../../store/blobs';
-import { BUCKETS, ensureIndexes } from '../../store/collections';
-import { saveDataset } from '../../store/datasets';
-import { registerVersion, setAlias, type ModelVersionDoc } from '../../store/registry';
-import { writeUserChunk } from '../../store/users';
-import { patchRun } from '../../store/runs';
-import { holdoutSample, scoreQuantiles } from '../../activities/evaluation';
+import { readUserLogs } from '../data/csv-reader';
+import { fitFeatureSpec, transformBatch } from '../data/features';
+import { LABEL_WINDOW_MS, type UserRecord } from '../data/record';
+import { fitRandomForest } from '../ml/forest';
+import { serializeModel } from '../ml/serialize';
+import { evaluateBinary } from '../ml/metrics';
+import { referenceHistograms } from '../ml/drift';
+import { putBlob } from '../store/blobs';
+import { BUCKETS, ensureIndexes } from '../store/collections';
+import { saveDataset } from '../store/datasets';
+import { registerVersion, setAlias, type ModelVersionDoc } from '../store/registry';
+import { writeUserChunk } from '../store/users';
+import { patchRun } from '../store/runs';
+import { holdoutSample, scoreQuantiles } from '../activities/evaluation';
 
-export const SAMPLE_CSV = fileURLToPath(new URL('../../sample/users.csv', import.meta.url));
-export const DRIFT_CSV = fileURLToPath(new URL('../../sample/drift.csv', import.meta.url));
+export const SAMPLE_CSV = fileURLToPath(new URL('../sample/users.csv', import.meta.url));
+export const DRIFT_CSV = fileURLToPath(new URL('../sample/drift.csv', import.meta.url));
 
 /** Valid users of a raw-log CSV, in file order. */
 export async function readUsers(file: string, limit = Infinity): Promise<UserRecord[]> {

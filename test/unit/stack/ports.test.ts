@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { assertPortFree, checkPort, freePorts, isPortFree, PortInUseError } from '../../../scripts/stack/ports';
+import { assertPortFree, checkPort, freePorts, isPortFree, PortInUseError } from '../../../stack/ports';
 
 describe('ports', () => {
   const servers: net.Server[] = [];

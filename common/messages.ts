@@ -1,5 +1,5 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { PipelineProgress, ScoreSummary } from '../common/workflow-types';
+import type { PipelineProgress, ScoreSummary } from './workflow-types';
 
 /** Training pipeline: where the run is (stage, cells done / total, best so far). */
 export const progressQuery = defineQuery<PipelineProgress>('progress');

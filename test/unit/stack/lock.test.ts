@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { acquireLock, DataDirLockedError, lockPath, readLock, releaseLock } from '../../../scripts/stack/lock';
+import { acquireLock, DataDirLockedError, lockPath, readLock, releaseLock } from '../../../stack/lock';
 
 describe('data-dir lock', () => {
   let dir: string;
