@@ -35,7 +35,10 @@ export function createScoringActivities({ db }: ActivityDeps) {
     const key = `${modelName}@${version}`;
     if (cachedKey !== key || !cached) {
       cachedKey = key;
-      cached = loadVersion(db, modelName, version);
+      const loading = loadVersion(db, modelName, version);
+      cached = loading;
+      // a failed load (a lost connection) must not be served to the retries from the cache
+      loading.catch(() => { if (cached === loading) cached = null; });
     }
     return cached;
   };

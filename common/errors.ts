@@ -18,3 +18,15 @@ export type FailureType = (typeof FAILURE_TYPES)[keyof typeof FAILURE_TYPES];
 
 /** Non-retryable failure types, listed for retry policies. */
 export const NON_RETRYABLE: FailureType[] = Object.values(FAILURE_TYPES);
+
+/**
+ * A stored artifact (blob, model envelope, typed-array pack) is unreadable: a checksum mismatch, a
+ * missing chunk, bad magic bytes, a truncated or unknown format. Retrying reads the same bytes, so
+ * the activity wrapper (activities/index.ts) turns it into a non-retryable `CorruptArtifact`.
+ */
+export class CorruptArtifactError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CorruptArtifactError';
+  }
+}

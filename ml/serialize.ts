@@ -17,6 +17,7 @@ import { ENGINES, ReferenceForest, type EngineName, type ProbabilisticModel } fr
 import { RandomForest, resolveForestOptions, type FlatForest, type ForestOptions } from './forest';
 import { CalibratedModel, checkCalibrator } from './calibrated';
 import type { Calibrator } from './calibration';
+import { CorruptArtifactError } from '../common/errors';
 
 export const MODEL_KIND = 'retail24.random-forest';
 export const MODEL_VERSION = 1;
@@ -50,7 +51,7 @@ const typeName = (a: Stored): TypeName => (a instanceof Float64Array ? 'f64' : a
 /** Check a loaded forest's arrays fit together, so a damaged blob fails here and not as NaN scores. */
 function checkFlatForest(arrays: Record<string, Stored>, nFeatures: number): FlatForest {
   for (const name of ['feature', 'threshold', 'left', 'value', 'roots', 'depths', 'importances']) {
-    if (!arrays[name]) throw new Error(`model envelope lacks the "${name}" array of a retail24 forest`);
+    if (!arrays[name]) throw new CorruptArtifactError(`model envelope lacks the "${name}" array of a retail24 forest`);
   }
   const flat = { ...arrays, cover: arrays.cover ?? new Float64Array(0) } as unknown as FlatForest;
   const nodes = flat.feature.length;
@@ -66,7 +67,7 @@ function checkFlatForest(arrays: Record<string, Stored>, nFeatures: number): Fla
     if (flat.cover.length > 0 && !(flat.cover[i] > 0 && flat.cover[i] < Infinity)) inRange = false;
   }
   if (!sameLength || !inRange || flat.roots.length !== flat.depths.length || flat.importances.length !== nFeatures) {
-    throw new Error('corrupt retail24 forest in model envelope: node arrays are inconsistent');
+    throw new CorruptArtifactError('corrupt retail24 forest in model envelope: node arrays are inconsistent');
   }
   return flat;
 }
@@ -113,20 +114,20 @@ export function serializeModel(model: RandomForest | ReferenceForest, meta: { fe
  * `model` applies the envelope's calibrator (identity when there is none); `raw` is the forest alone.
  */
 export function deserializeModel(buf: Buffer): { model: ProbabilisticModel; raw: ProbabilisticModel; calibrator: Calibrator; featureNames: string[]; featureSpec: unknown; engine: EngineName; params: object } {
-  if (buf.length < 8 || buf.toString('latin1', 0, 4) !== MAGIC) throw new Error('not a retail24 model envelope (bad magic bytes)');
+  if (buf.length < 8 || buf.toString('latin1', 0, 4) !== MAGIC) throw new CorruptArtifactError('not a retail24 model envelope (bad magic bytes)');
   const headerLength = buf.readUInt32LE(4);
-  if (8 + headerLength > buf.length) throw new Error(`truncated model envelope: header length ${headerLength} exceeds ${buf.length} bytes`);
+  if (8 + headerLength > buf.length) throw new CorruptArtifactError(`truncated model envelope: header length ${headerLength} exceeds ${buf.length} bytes`);
   const header = JSON.parse(buf.toString('utf8', 8, 8 + headerLength)) as Header;
-  if (header.kind !== MODEL_KIND) throw new Error(`unsupported model kind "${header.kind}", expected "${MODEL_KIND}"`);
-  if (header.version !== MODEL_VERSION) throw new Error(`unsupported ${MODEL_KIND} version ${header.version}, expected ${MODEL_VERSION}`);
+  if (header.kind !== MODEL_KIND) throw new CorruptArtifactError(`unsupported model kind "${header.kind}", expected "${MODEL_KIND}"`);
+  if (header.version !== MODEL_VERSION) throw new CorruptArtifactError(`unsupported ${MODEL_KIND} version ${header.version}, expected ${MODEL_VERSION}`);
   const dataStart = Math.ceil((8 + headerLength) / 8) * 8;
   const arrays: Record<string, Stored> = {};
   for (const e of header.arrays) {
     const Ctor = TYPES[e.type];
-    if (!Ctor) throw new Error(`model array "${e.name}" has unknown type "${e.type}"`);
+    if (!Ctor) throw new CorruptArtifactError(`model array "${e.name}" has unknown type "${e.type}"`);
     const start = dataStart + e.offset;
     const bytes = e.length * Ctor.BYTES_PER_ELEMENT;
-    if (start + bytes > buf.length) throw new Error(`truncated model envelope: array "${e.name}" runs past the end`);
+    if (start + bytes > buf.length) throw new CorruptArtifactError(`truncated model envelope: array "${e.name}" runs past the end`);
     // copy into a fresh, aligned buffer: Buffers may share a pool at an unaligned offset
     const copy = new Uint8Array(bytes);
     copy.set(buf.subarray(start, start + bytes));
@@ -141,7 +142,7 @@ export function deserializeModel(buf: Buffer): { model: ProbabilisticModel; raw:
     const json: unknown = JSON.parse(new TextDecoder().decode(arrays.json));
     model = ReferenceForest.fromJSON(json, header.nFeatures, params);
   } else {
-    throw new Error(`unsupported engine "${String(header.engine)}" in model envelope`);
+    throw new CorruptArtifactError(`unsupported engine "${String(header.engine)}" in model envelope`);
   }
   const calibrator = header.calibrator === undefined ? ({ kind: 'identity' } as const) : checkCalibrator(header.calibrator);
   const calibrated = calibrator.kind === 'identity' ? model : new CalibratedModel(model, calibrator);

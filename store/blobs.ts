@@ -2,9 +2,10 @@ import { createHash } from 'node:crypto';
 import { GridFSBucket, type Binary, type Db, type Document } from 'mongodb';
 import { Readable } from 'node:stream';
 import { serverProfile } from './server';
+import { CorruptArtifactError } from '../common/errors';
 
 /** Thrown when a blob's bytes do not match the checksum it was stored under. */
-export class ChecksumMismatchError extends Error {
+export class ChecksumMismatchError extends CorruptArtifactError {
   constructor(readonly blobId: string, readonly expected: string, readonly actual: string) {
     super(`blob ${blobId}: checksum ${actual} does not match the recorded ${expected}`);
     this.name = 'ChecksumMismatchError';
@@ -75,7 +76,7 @@ async function* chunksOf(db: Db, bucket: string, id: string, known?: Document): 
   const { chunkBatch } = await serverProfile(db);
   const cursor = db.collection(`${bucket}.chunks`).find({ files_id: id as never }, chunkBatch === undefined ? {} : { batchSize: chunkBatch }).sort({ n: 1 });
   for await (const c of cursor) {
-    if (c.n !== n) throw new Error(`blob ${id} in ${bucket}: chunk ${n} missing (next is ${c.n})`);
+    if (c.n !== n) throw new CorruptArtifactError(`blob ${id} in ${bucket}: chunk ${n} missing (next is ${c.n})`);
     n++;
     const bin = c.data as Binary;
     const data = Buffer.from(bin.buffer.buffer, bin.buffer.byteOffset, bin.position);

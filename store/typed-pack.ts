@@ -1,3 +1,4 @@
+import { CorruptArtifactError } from '../common/errors';
 /**
  * A tiny binary container for named typed arrays: `R24P` magic, a JSON header, then each array
  * 8-byte aligned. Used for dataset matrices and out-of-fold predictions in GridFS.
@@ -28,7 +29,7 @@ export function packArrays(arrays: Record<string, Typed>, meta: Record<string, u
 }
 
 export function unpackArrays(buf: Buffer): { meta: Record<string, unknown>; arrays: Record<string, Typed> } {
-  if (buf.length < 8 || buf.readUInt32LE(0) !== MAGIC) throw new Error('not a retail24 typed-array pack (bad magic)');
+  if (buf.length < 8 || buf.readUInt32LE(0) !== MAGIC) throw new CorruptArtifactError('not a retail24 typed-array pack (bad magic)');
   const hlen = buf.readUInt32LE(4);
   const { meta, layout } = JSON.parse(buf.subarray(8, 8 + hlen).toString('utf8')) as {
     meta: Record<string, unknown>;
@@ -41,7 +42,7 @@ export function unpackArrays(buf: Buffer): { meta: Record<string, unknown>; arra
   const arrays: Record<string, Typed> = {};
   for (const e of layout) {
     const C = CTORS[e.type];
-    if (!C) throw new Error(`typed-array pack: unknown array type ${e.type}`);
+    if (!C) throw new CorruptArtifactError(`typed-array pack: unknown array type ${e.type}`);
     arrays[e.name] = new C(body, e.offset, e.length);
   }
   return { meta, arrays };

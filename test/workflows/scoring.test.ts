@@ -1,4 +1,7 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
+import { WorkflowFailedError } from '@temporalio/client';
+import { ActivityFailure, ApplicationFailure, RetryState } from '@temporalio/common';
+import { Binary } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPipelineHarness, SAMPLE_CSV, SAMPLE_PENDING, SAMPLE_USERS, type PipelineHarness } from '../helpers/pipeline';
 import { registerFixtureModel } from '../../testkit/model-fixture';
@@ -10,7 +13,8 @@ import { saveAudience } from '../../store/audiences';
 import { docToRecord, type UserDoc } from '../../store/users';
 import { loadVersion } from '../../store/model-loader';
 import { latestObservation } from '../../store/batches';
-import { COLLECTIONS } from '../../store/collections';
+import { BUCKETS, COLLECTIONS } from '../../store/collections';
+import { FAILURE_TYPES } from '../../common/errors';
 import { transform } from '../../data/features';
 import { LABEL_WINDOW_MS } from '../../data/record';
 import { scoreScheduleId, scoreWorkflowId } from '../../common/constants';
@@ -106,5 +110,23 @@ describe('scoring every new user', () => {
     }, { timeout: 30_000, interval: 250 }).toBeDefined();
     const r = (await h.client.workflow.getHandle(workflowId!).result()) as ScoreSummary;
     expect(r).toMatchObject({ version: 2, written: 0, reason: 'schedule' });
+  });
+
+  it('when the production model\'s blob is corrupt, scoring fails on the first attempt with CorruptArtifact naming the blob (no retries)', async () => {
+    // naive: the checksum error is an ordinary Error, and the plan retries 10 times reading the same bytes
+    const v3 = await registerFixtureModel(h.store.db, { modelName: h.config.MODEL_NAME, nEstimators: 10, maxDepth: 4, seed: 11 });
+    const chunks = h.store.db.collection<{ files_id: string; n: number; data: Binary }>(`${BUCKETS.models}.chunks`);
+    const chunk = (await chunks.findOne({ files_id: v3.blob.id, n: 0 }))!;
+    const bytes = Buffer.from(chunk.data.buffer);
+    bytes[bytes.length - 1] ^= 0xff;
+    await chunks.updateOne({ files_id: v3.blob.id, n: 0 }, { $set: { data: new Binary(bytes) } });
+    const err = await scoreNow(h.client, h.config, 'corrupt model').then(() => null, (e: unknown) => e);
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    const activity = (err as WorkflowFailedError).cause as ActivityFailure;
+    expect(activity).toBeInstanceOf(ActivityFailure);
+    expect(activity.retryState).toBe(RetryState.NON_RETRYABLE_FAILURE);
+    const app = activity.cause as ApplicationFailure;
+    expect(app.type).toBe(FAILURE_TYPES.corruptArtifact);
+    expect(app.message).toContain(v3.blob.id);
   });
 });
