@@ -16,6 +16,8 @@ export interface MonitorInput {
   modelName: string;
   policy: MonitorPolicy;
   settings: TrainingSettings;
+  /** Checks before continueAsNew. @default CHECKS_PER_RUN (a small value records a continueAsNew history quickly) */
+  checksPerRun?: number;
   /** State carried across continueAsNew. */
   carried?: Pick<MonitorStatus, 'history' | 'checks' | 'lastCheck' | 'triggers' | 'currentRun'> & { autoSuppressedAtUsers: number | null };
 }
@@ -162,7 +164,7 @@ export async function modelMonitor(input: MonitorInput): Promise<void> {
       status.lastCheck = startedAt;
       status.checks++;
     }
-    if ((i + 1 >= CHECKS_PER_RUN || workflowInfo().continueAsNewSuggested) && requests.length === 0) {
+    if ((i + 1 >= (input.checksPerRun ?? CHECKS_PER_RUN) || workflowInfo().continueAsNewSuggested) && requests.length === 0) {
       await continueAsNew<typeof modelMonitor>({
         ...input,
         policy: status.policy,
