@@ -5,6 +5,7 @@
 import type { FeatureSpec } from './feature-spec';
 import type { UserRecord } from './record';
 import { toLocalMs } from './timestamp';
+import { transformVersion, type BaseFeature, type LocalOpen } from './transforms';
 
 const DAY_MS = 86_400_000;
 const SCREEN_CACHE_LIMIT = 100_000;
@@ -16,6 +17,9 @@ interface ScreenInfo {
 
 export interface CompiledSpec {
   spec: FeatureSpec;
+  /** the base features of the spec's transform version, in column order from 0 */
+  base: readonly BaseFeature[];
+  open: LocalOpen; // scratch, reused for every row
   width: number;
   groupNames: string[];
   patterns: string[][];
@@ -35,12 +39,14 @@ const compiled = new WeakMap<FeatureSpec, CompiledSpec>();
 export function compileSpec(spec: FeatureSpec): CompiledSpec {
   let c = compiled.get(spec);
   if (c) return c;
+  const version = transformVersion(spec.version);
+  if (!version) throw new RangeError(`feature spec of transform version ${JSON.stringify(spec.version)}: this build does not know it`);
   const groupNames = Object.keys(spec.groups);
-  const groupStart = 5;
+  const groupStart = version.base.length;
   const topStart = groupStart + groupNames.length;
   const otherCol = topStart + spec.topScreens.length;
   c = {
-    spec, width: spec.names.length, groupNames,
+    spec, base: version.base, open: { hour: 0, weekday: 0 }, width: spec.names.length, groupNames,
     patterns: groupNames.map((g) => spec.groups[g]),
     weights: Float64Array.from(groupNames, (g) => spec.intentWeights[g] ?? 0),
     topIndex: new Map(spec.topScreens.map((s, i) => [s, i])),
@@ -70,11 +76,10 @@ export function writeRow(c: CompiledSpec, user: UserRecord, out: Float64Array, o
   const local = toLocalMs(user.firstOpen, spec.timezone);
   const day = Math.floor(local / DAY_MS);
   const weekday = (((day + 4) % 7) + 7) % 7; // 1970-01-01 was a Thursday; 0 = Sunday
-  out[offset] = Math.floor((local - day * DAY_MS) / 3_600_000);
-  out[offset + 1] = weekday;
-  out[offset + 2] = weekday === 0 || weekday === 6 ? 1 : 0;
-  out[offset + 3] = user.age ?? spec.ageFill;
-  out[offset + 4] = user.numscreens;
+  const open = c.open;
+  open.hour = Math.floor((local - day * DAY_MS) / 3_600_000);
+  open.weekday = weekday;
+  for (let k = 0; k < c.base.length; k++) out[offset + k] = c.base[k].value(user, open, spec);
   const gc = c.groupCounts;
   gc.fill(0);
   let other = 0;

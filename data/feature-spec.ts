@@ -1,10 +1,12 @@
 /** The stored shape of a fitted feature spec (data/features.ts fits it, data/feature-row.ts compiles it). */
 export const FEATURE_SPEC_KIND = 'retail24.feature-spec';
-export const FEATURE_SPEC_VERSION = 1;
+/** The transform version new specs are fitted with (data/transforms.ts). */
+export { CURRENT_TRANSFORM_VERSION as FEATURE_SPEC_VERSION } from './transforms';
 
 export interface FeatureSpec {
   kind: typeof FEATURE_SPEC_KIND;
-  version: typeof FEATURE_SPEC_VERSION;
+  /** The feature transform version (data/transforms.ts) whose code builds this spec's vectors. */
+  version: number;
   /** Column order of every vector. */
   names: string[];
   /** IANA zone for hour_of_day / day_of_week / is_weekend. */

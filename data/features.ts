@@ -8,6 +8,7 @@ import type { UserRecord } from './record';
 import { isValidTimeZone } from './timestamp';
 import { compileSpec, writeRow } from './feature-row';
 import { FEATURE_SPEC_KIND, FEATURE_SPEC_VERSION, type FeatureSpec } from './feature-spec';
+import { TRANSFORMS, transformVersion } from './transforms';
 
 export { FEATURE_SPEC_KIND, FEATURE_SPEC_VERSION, type FeatureSpec } from './feature-spec';
 
@@ -38,7 +39,8 @@ export const DEFAULT_INTENT_WEIGHTS: Readonly<Record<string, number>> = Object.f
   cart: 3, shopping: 1, promo: 0.5, account: 0.5, support: 0,
 });
 
-export const BASE_FEATURES = ['hour_of_day', 'day_of_week', 'is_weekend', 'age', 'numscreens'] as const;
+/** The base feature names of the current transform version (data/transforms.ts declares them). */
+export const BASE_FEATURES: readonly string[] = transformVersion(FEATURE_SPEC_VERSION)!.base.map((b) => b.name);
 
 function median(values: number[]): number {
   if (values.length === 0) return 0;
@@ -47,9 +49,9 @@ function median(values: number[]): number {
   return values.length % 2 ? values[mid] : (values[mid - 1] + values[mid]) / 2;
 }
 
-function namesOf(s: Pick<FeatureSpec, 'groups' | 'topScreens' | 'passThrough'>): string[] {
+function namesOf(s: Pick<FeatureSpec, 'version' | 'groups' | 'topScreens' | 'passThrough'>): string[] {
   return [
-    ...BASE_FEATURES, ...Object.keys(s.groups).map((g) => `${g}_count`),
+    ...transformVersion(s.version)!.base.map((b) => b.name), ...Object.keys(s.groups).map((g) => `${g}_count`),
     ...s.topScreens.map((n) => `screen:${n}`), 'other_screens', 'purchase_intent', ...s.passThrough,
   ];
 }
@@ -156,9 +158,10 @@ export function transformBatch(spec: FeatureSpec, users: readonly UserRecord[], 
  */
 export function assertSpec(x: unknown): FeatureSpec {
   const s = x as Partial<FeatureSpec> | null;
-  if (!s || typeof s !== 'object' || s.kind !== FEATURE_SPEC_KIND || s.version !== FEATURE_SPEC_VERSION) {
+  if (!s || typeof s !== 'object' || s.kind !== FEATURE_SPEC_KIND || !transformVersion(s.version)) {
+    const known = TRANSFORMS.map((t) => t.version).join(', ');
     throw new FeatureSpecError(
-      `expected a ${FEATURE_SPEC_KIND} version ${FEATURE_SPEC_VERSION}, got kind ${JSON.stringify(s?.kind)} version ${JSON.stringify(s?.version)}`,
+      `expected a ${FEATURE_SPEC_KIND} of a transform version this build knows (${known}), got kind ${JSON.stringify(s?.kind)} version ${JSON.stringify(s?.version)}`,
       s?.kind, s?.version);
   }
   const arrays = ['names', 'topScreens', 'passThrough'] as const;

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { MappingError } from './errors';
 import { CANONICAL_COLUMNS, type CanonicalColumn } from './record';
 import { isValidTimeZone, type TimestampFormat } from './timestamp';
+import { BUILT_IN_FEATURE_NAMES } from './transforms';
 
 export type PassThroughKind = 'binary' | 'numeric';
 
@@ -21,9 +22,7 @@ export interface Mapping {
 }
 
 /** Names the feature spec builds itself; a pass-through column may not take one of them. */
-export const RESERVED_FEATURE_NAMES = [
-  'hour_of_day', 'day_of_week', 'is_weekend', 'age', 'numscreens', 'other_screens', 'purchase_intent',
-] as const;
+export const RESERVED_FEATURE_NAMES: readonly string[] = BUILT_IN_FEATURE_NAMES;
 
 const columnName = z.string().trim().min(1, 'column name must be a non-empty string');
 
@@ -82,7 +81,7 @@ export function parseMapping(json: unknown): Mapping {
       throw new MappingError(`features.${name}`, m.features[name],
         `column "${name}" is the ${usedAs} column; label, timestamp and id columns are never features`);
     }
-    if ((RESERVED_FEATURE_NAMES as readonly string[]).includes(name) || name.startsWith('screen:') || name.endsWith('_count')) {
+    if (RESERVED_FEATURE_NAMES.includes(name) || name.startsWith('screen:') || name.endsWith('_count')) {
       throw new MappingError(`features.${name}`, m.features[name], `"${name}" collides with a built-in feature name`);
     }
   }
