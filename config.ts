@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { TrainingSettings } from './common/workflow-types';
+import { ENGINE_NAMES } from './common/engines';
 
 /** Thrown at start-up when an environment variable has a bad value; names the variable. */
 export class ConfigError extends Error {
@@ -53,7 +54,7 @@ export const configSchema = z.object({
   PORT: intIn(0, 65535).default(8080),
   API_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
   MODEL_NAME: z.string().regex(/^[A-Za-z0-9_.-]{1,80}$/).default('Retail24RandomForestClassifier'),
-  ENGINE: z.enum(['retail24', 'ml-random-forest']).default('retail24'),
+  ENGINE: z.enum(ENGINE_NAMES).default('retail24'),
   PARAM_GRID: paramGrid.default('default'),
   CV_FOLDS: intIn(2, 20).default(3),
   SCORING: z.enum(['precision_at_target_recall', 'roc_auc', 'average_precision', 'recall', 'f1']).default('precision_at_target_recall'),

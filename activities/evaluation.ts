@@ -105,7 +105,7 @@ export function createEvaluationActivities({ db }: ActivityDeps) {
       const t0 = Date.now();
       const trainX = takeRows(X, cols, train);
       const yTrain = takeLabels(y, train);
-      const forest = await fitEngine(args.engine, { data: trainX, rows: train.length, cols }, yTrain, { ...paramsToOptions(args.params), seed: args.seed }, {
+      const forest = await fitEngine(args.engine, { data: trainX, rows: train.length, cols }, yTrain, { ...paramsToOptions(args.params, args.engine), seed: args.seed }, {
         onProgress: (d: number, t: number) => heartbeat({ treesDone: d, trees: t }),
       });
       const fitMs = Date.now() - t0;
@@ -125,7 +125,7 @@ export function createEvaluationActivities({ db }: ActivityDeps) {
       const leakage = singleAuc.filter((f) => f.auc > args.leakageAucBound).map((f) => ({
         ...f, message: `${f.name} alone predicts the label (single-feature AUC ${f.auc.toFixed(3)} > ${args.leakageAucBound}): is it known before the purchase?`,
       }));
-      const buf = serializeModel(forest as never, { featureNames: ds.doc.names, featureSpec: ds.doc.spec, calibrator });
+      const buf = serializeModel(forest, { featureNames: ds.doc.names, featureSpec: ds.doc.spec, calibrator });
       const blob = await putBlob(db, BUCKETS.models, `run:${args.runId}`, buf, { runId: args.runId });
       const refit: RefitSummary = { blob, metrics: flat, fitMs };
       await patchRun(db, args.runId, {

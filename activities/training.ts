@@ -90,7 +90,7 @@ export function createTrainingActivities({ db, workerIdentity }: ActivityDeps) {
       let r: Awaited<ReturnType<typeof runCvCell>>;
       try {
         r = await runCvCell({
-          X: view.X, y: view.y, folds, foldIndex: task.foldIndex, params: paramsToOptions(task.params),
+          X: view.X, y: view.y, folds, foldIndex: task.foldIndex, params: paramsToOptions(task.params, task.engine),
           engine: task.engine, scoring: task.scoring, targetRecall: task.targetRecall, seed: task.seed,
           hooks: { onProgress: (d: number, t: number) => heartbeat({ treesDone: d, trees: t }) },
         });

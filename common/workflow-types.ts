@@ -2,6 +2,7 @@
  * Workflow-safe types: inputs, outputs and small summaries that travel through Temporal.
  * Only ids and small numbers go here, never rows or models (2 MB payload limit).
  */
+import type { EngineName } from './engines';
 export const TRIGGERS = {
   manual: 'manual',
   up: 'up',
@@ -41,7 +42,7 @@ export interface PromotionPolicy {
 /** Everything a run does is decided by these, recorded with the run, never by a worker's environment. */
 export interface TrainingSettings {
   modelName: string;
-  engine: 'retail24' | 'ml-random-forest';
+  engine: EngineName;
   paramGrid: ParamGrid;
   folds: number;
   scoring: Scoring;

@@ -1,35 +1,46 @@
 /**
- * Model engines selectable by name: retail24's own forest and ml-random-forest as a reference.
+ * Every engine, listed once. Adding one: a file with its `Engine` object (see ml/engine-mlrf.ts,
+ * ml/engine.ts for the interface), its name in common/engines.ts, and one line here.
  */
-import { fitRandomForest, type FitHooks, type ForestOptions } from './forest';
+import { ENGINE_NAMES, type EngineName } from '../common/engines';
+import type { Engine, ProbabilisticModel } from './engine';
+import type { FitHooks } from './forest-pool';
 import type { Matrix } from './matrix';
-import { fitReferenceForest } from './reference-forest';
+import { retail24Engine } from './engine-retail24';
+import { mlRandomForestEngine } from './engine-mlrf';
 
+export type { Engine, EngineName, ProbabilisticModel };
 export { ReferenceForest } from './reference-forest';
 
-/** Engine names as stored in model envelopes and chosen in training requests. */
-export const ENGINES = { retail24: 'retail24', mlRandomForest: 'ml-random-forest' } as const;
-export type EngineName = (typeof ENGINES)[keyof typeof ENGINES];
+const REGISTRY: Record<EngineName, Engine<object, ProbabilisticModel>> = {
+  retail24: retail24Engine as unknown as Engine<object, ProbabilisticModel>,
+  'ml-random-forest': mlRandomForestEngine as unknown as Engine<object, ProbabilisticModel>,
+};
 
-/** What every engine's fitted model offers. */
-export interface ProbabilisticModel {
-  /** P(class 1) per row */
-  predictProba(X: Matrix): Float64Array;
-  predictProbaRow(row: ArrayLike<number>): number;
-  /** importances summing to 1, or null when the engine cannot provide them */
-  featureImportances(): Float64Array | null;
-  readonly nFeatures: number;
-}
+/** Engine names by role, for code that names one. */
+export const ENGINES = { retail24: 'retail24', mlRandomForest: 'ml-random-forest' } as const satisfies Record<string, EngineName>;
 
 /** Throw a RangeError unless `name` is a known engine. */
 export function assertEngine(name: string): asserts name is EngineName {
-  if (!Object.values(ENGINES).includes(name as EngineName)) {
-    throw new RangeError(`unknown engine "${name}"; expected one of ${Object.values(ENGINES).join(', ')}`);
+  if (!(ENGINE_NAMES as readonly string[]).includes(name)) {
+    throw new RangeError(`unknown engine "${name}"; expected one of ${ENGINE_NAMES.join(', ')}`);
   }
 }
 
-/** Fit the named engine with the same options object. */
-export async function fitEngine(engine: EngineName, X: Matrix, y: Uint8Array, options: Partial<ForestOptions> = {}, hooks: FitHooks = {}): Promise<ProbabilisticModel> {
-  assertEngine(engine);
-  return engine === ENGINES.retail24 ? fitRandomForest(X, y, options, hooks) : fitReferenceForest(X, y, options, hooks);
+/** The engine called `name`. @throws RangeError naming an unknown engine */
+export function engineNamed(name: string): Engine<object, ProbabilisticModel> {
+  assertEngine(name);
+  return REGISTRY[name];
+}
+
+/** The engine that fitted `model`. @throws RangeError for a model no engine owns */
+export function engineOf(model: ProbabilisticModel): Engine<object, ProbabilisticModel> {
+  const e = Object.values(REGISTRY).find((x) => x.owns(model));
+  if (!e) throw new RangeError(`no engine owns this model (${model.constructor.name})`);
+  return e;
+}
+
+/** Fit the named engine. */
+export async function fitEngine(engine: EngineName, X: Matrix, y: Uint8Array, options: object = {}, hooks: FitHooks = {}): Promise<ProbabilisticModel> {
+  return engineNamed(engine).fit(X, y, options, hooks);
 }

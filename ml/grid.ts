@@ -3,8 +3,8 @@
  * Cells are independent so the caller (a Temporal activity per cell) can spread them over workers.
  */
 import { foldIndices } from './cv';
-import { ENGINES, fitEngine, type EngineName } from './engines';
-import { resolveForestOptions, type FitHooks, type ForestOptions } from './forest';
+import { ENGINES, engineNamed, fitEngine, type EngineName } from './engines';
+import type { FitHooks, ForestOptions } from './forest';
 import { selectLabels, selectRows, type Matrix } from './matrix';
 import { averagePrecision, confusionAt, precisionRecallF1, rocAuc } from './metrics';
 import { precisionAtRecall } from './compare';
@@ -41,9 +41,12 @@ export function cellKey(params: ParamSet): string {
   return Object.keys(params).sort().map((k) => `${k}=${JSON.stringify(params[k])}`).join('|');
 }
 
-/** A grid cell's parameters as forest options; RangeError names an unknown option or bad value. */
-export function paramsToOptions(params: ParamSet): Partial<ForestOptions> {
-  resolveForestOptions(params as Partial<ForestOptions>);
+/**
+ * A grid cell's parameters as the engine's options, checked by the engine (RangeError names an
+ * unknown option or a bad value). @param engine @default 'retail24'
+ */
+export function paramsToOptions(params: ParamSet, engine: EngineName = ENGINES.retail24): Partial<ForestOptions> {
+  engineNamed(engine).resolveOptions(params);
   return params as Partial<ForestOptions>;
 }
 

@@ -6,17 +6,20 @@
  *   bytes 8..  JSON header { kind, version, engine, params, nFeatures, featureNames, featureSpec, arrays }
  *   then, 8-byte aligned, the raw little-endian typed arrays listed in `arrays` (name, type, offset, length).
  *
- * retail24 forests store their flat tree arrays; ml-random-forest models store their own toJSON()
- * as one UTF-8 array named "json". Loading refuses any other magic, kind or version.
+ * Each engine (ml/engines.ts) says which arrays it stores (retail24 forests their flat tree arrays,
+ * ml-random-forest its own toJSON() as one UTF-8 array "json") and rebuilds its model from them;
+ * the header's `engine` names it. Loading refuses any other magic, kind, version or engine.
  *
  * The per-node "cover" array (for TreeSHAP explanations) is an addition within version 1: envelopes
  * written before it load with an empty cover and explain with Saabas attribution; their scores do
  * not change, since scoring never reads cover. Loaders from before it ignore the extra array.
  */
-import { ENGINES, ReferenceForest, type EngineName, type ProbabilisticModel } from './engines';
-import { RandomForest, resolveForestOptions, type FlatForest, type ForestOptions } from './forest';
+import { engineNamed, engineOf, type EngineName, type ProbabilisticModel } from './engines';
+import { ENGINE_NAMES } from '../common/engines';
+import type { ForestOptions } from './forest-options';
 import { CalibratedModel, checkCalibrator } from './calibrated';
 import type { Calibrator } from './calibration';
+import type { StoredArray } from './engine';
 import { CorruptArtifactError } from '../common/errors';
 
 export const MODEL_KIND = 'retail24.random-forest';
@@ -25,7 +28,7 @@ const MAGIC = 'R24M';
 
 const TYPES = { f64: Float64Array, i32: Int32Array, u8: Uint8Array } as const;
 type TypeName = keyof typeof TYPES;
-type Stored = Float64Array | Int32Array | Uint8Array;
+type Stored = StoredArray;
 
 interface ArrayEntry {
   name: string;
@@ -48,45 +51,14 @@ interface Header {
 
 const typeName = (a: Stored): TypeName => (a instanceof Float64Array ? 'f64' : a instanceof Int32Array ? 'i32' : 'u8');
 
-/** Check a loaded forest's arrays fit together, so a damaged blob fails here and not as NaN scores. */
-function checkFlatForest(arrays: Record<string, Stored>, nFeatures: number): FlatForest {
-  for (const name of ['feature', 'threshold', 'left', 'value', 'roots', 'depths', 'importances']) {
-    if (!arrays[name]) throw new CorruptArtifactError(`model envelope lacks the "${name}" array of a retail24 forest`);
-  }
-  const flat = { ...arrays, cover: arrays.cover ?? new Float64Array(0) } as unknown as FlatForest;
-  const nodes = flat.feature.length;
-  const coverOk = flat.cover instanceof Float64Array && (flat.cover.length === 0 || flat.cover.length === nodes);
-  const sameLength = flat.threshold.length === nodes && flat.left.length === nodes && flat.value.length === nodes && coverOk;
-  let inRange = flat.roots.every((r) => r >= 0 && r < nodes);
-  for (let i = 0; i < nodes && inRange && sameLength; i++) {
-    const f = flat.feature[i];
-    const c = flat.left[i];
-    // a split needs both children (left, left + 1); a leaf points at itself
-    inRange = f < nFeatures && (f < 0 ? f === -1 && c === i : c >= 0 && c + 1 < nodes);
-    // TreeSHAP divides by covers: a zero, negative or non-finite one would turn explanations into NaN
-    if (flat.cover.length > 0 && !(flat.cover[i] > 0 && flat.cover[i] < Infinity)) inRange = false;
-  }
-  if (!sameLength || !inRange || flat.roots.length !== flat.depths.length || flat.importances.length !== nFeatures) {
-    throw new CorruptArtifactError('corrupt retail24 forest in model envelope: node arrays are inconsistent');
-  }
-  return flat;
-}
-
 /** Serialise a fitted model with its feature names, feature spec and (optional) calibrator. */
-export function serializeModel(model: RandomForest | ReferenceForest, meta: { featureNames: string[]; featureSpec: unknown; calibrator?: Calibrator }): Buffer {
+export function serializeModel(model: ProbabilisticModel, meta: { featureNames: string[]; featureSpec: unknown; calibrator?: Calibrator }): Buffer {
   if (meta.featureNames.length !== model.nFeatures) {
     throw new RangeError(`featureNames has ${meta.featureNames.length} names, the model has ${model.nFeatures} features`);
   }
-  let engine: EngineName;
-  let named: [string, Stored][];
-  if (model instanceof RandomForest) {
-    engine = ENGINES.retail24;
-    // an empty cover (a forest loaded from an envelope without one) is left out: saved again, it stays such an envelope
-    named = (Object.entries(model.flat) as [string, Stored][]).filter(([name, a]) => name !== 'cover' || a.length > 0);
-  } else {
-    engine = ENGINES.mlRandomForest;
-    named = [['json', new TextEncoder().encode(JSON.stringify(model.toJSON()))]];
-  }
+  const owner = engineOf(model);
+  const engine = owner.name;
+  const named = owner.toArrays(model);
   let offset = 0;
   const arrays: ArrayEntry[] = named.map(([name, a]) => {
     const entry = { name, type: typeName(a), offset, length: a.length };
@@ -94,7 +66,7 @@ export function serializeModel(model: RandomForest | ReferenceForest, meta: { fe
     return entry;
   });
   const header: Header = {
-    kind: MODEL_KIND, version: MODEL_VERSION, engine, params: model.options, nFeatures: model.nFeatures,
+    kind: MODEL_KIND, version: MODEL_VERSION, engine, params: owner.optionsOf(model) as ForestOptions, nFeatures: model.nFeatures,
     featureNames: meta.featureNames, featureSpec: meta.featureSpec, ...(meta.calibrator ? { calibrator: meta.calibrator } : {}), arrays,
   };
   const json = Buffer.from(JSON.stringify(header), 'utf8');
@@ -133,17 +105,9 @@ export function deserializeModel(buf: Buffer): { model: ProbabilisticModel; raw:
     copy.set(buf.subarray(start, start + bytes));
     arrays[e.name] = new Ctor(copy.buffer);
   }
-  const params = resolveForestOptions(header.params);
-  let model: ProbabilisticModel;
-  if (header.engine === ENGINES.retail24) {
-    const flat = checkFlatForest(arrays, header.nFeatures);
-    model = new RandomForest(params, header.nFeatures, flat);
-  } else if (header.engine === ENGINES.mlRandomForest) {
-    const json: unknown = JSON.parse(new TextDecoder().decode(arrays.json));
-    model = ReferenceForest.fromJSON(json, header.nFeatures, params);
-  } else {
-    throw new CorruptArtifactError(`unsupported engine "${String(header.engine)}" in model envelope`);
-  }
+  if (!(ENGINE_NAMES as readonly string[]).includes(header.engine)) throw new CorruptArtifactError(`unsupported engine "${String(header.engine)}" in model envelope`);
+  const owner = engineNamed(header.engine);
+  const model = owner.fromArrays(arrays, header.nFeatures, owner.resolveOptions(header.params as unknown as Record<string, unknown>));
   const calibrator = header.calibrator === undefined ? ({ kind: 'identity' } as const) : checkCalibrator(header.calibrator);
   const calibrated = calibrator.kind === 'identity' ? model : new CalibratedModel(model, calibrator);
   return { model: calibrated, raw: model, calibrator, featureNames: header.featureNames, featureSpec: header.featureSpec, engine: header.engine, params: header.params };
