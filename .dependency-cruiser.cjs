@@ -14,15 +14,16 @@ const LAYERS = {
   workflows: ['common', 'activities'],
   client: ['common', 'ml', 'data', 'store', 'config'],
   stack: ['common'],
-  worker: ['common', 'ml', 'data', 'store', 'config', 'activities', 'client'],
-  api: ['common', 'ml', 'data', 'store', 'config', 'client'],
-  sim: ['common', 'ml', 'data', 'store', 'config', 'client', 'api', 'worker', 'stack'],
-  cli: ['common', 'ml', 'data', 'store', 'config', 'client', 'api', 'worker', 'stack', 'sim'],
+  obs: ['common'],
+  worker: ['common', 'ml', 'data', 'store', 'config', 'activities', 'client', 'obs'],
+  api: ['common', 'ml', 'data', 'store', 'config', 'client', 'obs'],
+  sim: ['common', 'ml', 'data', 'store', 'config', 'client', 'api', 'worker', 'stack', 'obs'],
+  cli: ['common', 'ml', 'data', 'store', 'config', 'client', 'api', 'worker', 'stack', 'sim', 'obs'],
   // not the product: nothing above imports these
-  testkit: ['common', 'ml', 'data', 'store', 'config', 'activities', 'client', 'stack'],
-  bench: ['common', 'ml', 'data', 'store', 'config', 'activities', 'client', 'api', 'worker', 'stack', 'sim', 'cli', 'testkit'],
+  testkit: ['common', 'ml', 'data', 'store', 'config', 'activities', 'client', 'stack', 'obs'],
+  bench: ['common', 'ml', 'data', 'store', 'config', 'activities', 'client', 'api', 'worker', 'stack', 'sim', 'cli', 'testkit', 'obs'],
   scripts: ['stack'],
-  test: ['common', 'ml', 'data', 'store', 'config', 'activities', 'workflows', 'client', 'api', 'worker', 'stack', 'sim', 'cli', 'testkit', 'scripts'],
+  test: ['common', 'ml', 'data', 'store', 'config', 'activities', 'workflows', 'client', 'api', 'worker', 'stack', 'sim', 'cli', 'testkit', 'scripts', 'obs'],
 };
 
 const folder = (name) => (name === 'config' ? '^config\\.ts$' : `^${name}/`);

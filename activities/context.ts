@@ -19,6 +19,16 @@ export function resumeDetails<T>(): T | undefined {
   return current()?.info?.heartbeatDetails as T | undefined;
 }
 
+const SILENT = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} };
+
+/**
+ * The activity's logger (workflow id, activity id and attempt attached by the SDK; the worker
+ * routes it to its pino logger), or a silent one outside an activity.
+ */
+export function activityLog(): Pick<Context['log'], 'debug' | 'info' | 'warn' | 'error'> {
+  return current()?.log ?? SILENT;
+}
+
 export function attempt(): number {
   return current()?.info.attempt ?? 1;
 }

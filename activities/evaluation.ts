@@ -12,7 +12,7 @@ import type { EngineName } from '../ml/engines';
 import { RandomForest } from '../ml/forest';
 import { meanAbsContributions } from '../ml/explain';
 import type { Params, ThresholdChoice } from '../common/workflow-types';
-import { heartbeat, nonRetryable, FAILURE_TYPES } from './context';
+import { activityLog, heartbeat, nonRetryable, FAILURE_TYPES } from './context';
 import type { ActivityDeps } from './deps';
 
 export interface RefitSummary {
@@ -107,6 +107,7 @@ export function createEvaluationActivities({ db }: ActivityDeps) {
       const yTrain = takeLabels(y, train);
       const forest = await fitEngine(args.engine, { data: trainX, rows: train.length, cols }, yTrain, { ...paramsToOptions(args.params, args.engine), seed: args.seed }, {
         onProgress: (d: number, t: number) => heartbeat({ treesDone: d, trees: t }),
+        onWarning: (m: string) => activityLog().warn(m),
       });
       const fitMs = Date.now() - t0;
       const yh = takeLabels(y, holdout);

@@ -14,7 +14,7 @@ import { percentileOf } from '../ml/percentile';
 import { PRODUCTION_ALIAS } from '../common/constants';
 import type { ScoringPlan, ScoreJobResult } from '../common/workflow-types';
 import type { ActivityDeps } from './deps';
-import { heartbeat, resumeDetails } from './context';
+import { activityLog, heartbeat, resumeDetails } from './context';
 
 /** Users per scoring job: one job document (≈ 0.5 MB) and one insert of scores per 500 users. */
 export const SCORE_JOB_USERS = 2000;
@@ -95,6 +95,7 @@ export function createScoringActivities({ db }: ActivityDeps) {
       const cutoffs: Record<string, number | null> = {};
       for (const a of audiences) cutoffs[a._id] = curve.n === 0 ? null : curve.select(a.rule).threshold;
       if (nJobs === 0) await dropScoreJobs(db, planId);
+      activityLog().info('scoring planned', { modelName: args.modelName, version: alias.version, users, reScored, jobs: nJobs });
       return { planId: nJobs === 0 ? null : planId, version: alias.version, jobs: nJobs, users, reScored, dataTime: new Date(dataTime).toISOString(), cutoffs, reason: nJobs === 0 ? 'every user is scored' : `${users} users to score (${reScored} re-scored inside their window)` };
     },
 

@@ -12,7 +12,7 @@ import { stratifiedKFold } from '../ml/cv';
 import { chooseThreshold } from '../ml/threshold';
 import type { Matrix } from '../ml/matrix';
 import type { CellResult, CellTask, ParamGrid, Params, SelectionSummary, TrainingSettings } from '../common/workflow-types';
-import { heartbeat, nonRetryable, FAILURE_TYPES } from './context';
+import { activityLog, heartbeat, nonRetryable, FAILURE_TYPES } from './context';
 import type { ActivityDeps } from './deps';
 
 interface TrainView {
@@ -92,7 +92,7 @@ export function createTrainingActivities({ db, workerIdentity }: ActivityDeps) {
         r = await runCvCell({
           X: view.X, y: view.y, folds, foldIndex: task.foldIndex, params: paramsToOptions(task.params, task.engine),
           engine: task.engine, scoring: task.scoring, targetRecall: task.targetRecall, seed: task.seed,
-          hooks: { onProgress: (d: number, t: number) => heartbeat({ treesDone: d, trees: t }) },
+          hooks: { onProgress: (d: number, t: number) => heartbeat({ treesDone: d, trees: t }), onWarning: (m: string) => activityLog().warn(m) },
         });
       } catch (err) {
         if (err instanceof RangeError) throw nonRetryable(FAILURE_TYPES.badConfig, err);

@@ -1,4 +1,6 @@
 import express, { type Express } from 'express';
+import { randomUUID } from 'node:crypto';
+import { pinoHttp } from 'pino-http';
 import { fileURLToPath } from 'node:url';
 import { errorHandler, notFound } from './errors';
 import { Metrics } from './metrics';
@@ -28,6 +30,21 @@ export function createApp(deps: AppDeps): Express {
   app.set('view engine', 'ejs');
   app.set('views', fileURLToPath(new URL('../views', import.meta.url)));
   app.use(full.metrics!.middleware());
+  if (full.log) {
+    // one line per request with the id the response carries (X-Request-Id, and `requestId` in
+    // /v1/predict bodies); a caller's own X-Request-Id is kept when it is a sane token
+    app.use(pinoHttp({
+      logger: full.log,
+      genReqId: (req, res) => {
+        const given = req.headers['x-request-id'];
+        const id = typeof given === 'string' && /^[A-Za-z0-9._:-]{1,128}$/.test(given) ? given : randomUUID();
+        res.setHeader('X-Request-Id', id);
+        return id;
+      },
+      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
+      serializers: { req: (r: { id: unknown; method: string; url: string }) => ({ id: r.id, method: r.method, url: r.url }), res: (r: { statusCode: number }) => ({ statusCode: r.statusCode }) },
+    }));
+  }
   app.use(express.json({ limit: JSON_LIMIT, strict: true }));
   app.use(express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 50 }));
   // the hot route first: no route before it could match POST /v1/predict, so only the routers it
@@ -45,6 +62,6 @@ export function createApp(deps: AppDeps): Express {
   app.use(opsPagesRouter(full));
   app.use(audiencePagesRouter(full));
   app.use(notFound);
-  app.use(errorHandler());
+  app.use(errorHandler(full.log ? (m) => full.log!.error(m) : undefined));
   return app;
 }

@@ -4,6 +4,7 @@ import type { Config } from '../config';
 import type { ModelHolder } from './model-holder';
 import type { PredictionLog } from '../store/predictions';
 import type { Metrics } from './metrics';
+import type { Logger } from '../obs/logger';
 
 /** What the app and every router are built from (routers import this, never app.ts: no cycle). */
 export interface AppDeps {
@@ -17,4 +18,6 @@ export interface AppDeps {
   metrics?: Metrics;
   /** Base URL of the Temporal Web UI, for links from pages; null when unknown. */
   temporalUiUrl: string | null;
+  /** Request and error log; absent = requests are not logged (tests that build the app by hand). */
+  log?: Logger;
 }

@@ -7,6 +7,7 @@ import { createApp } from './app';
 import { ModelHolder } from './model-holder';
 import { connectClient } from '../client/connection';
 import type { Client } from '@temporalio/client';
+import { createLogger, type Logger } from '../obs/logger';
 
 export interface RunningApi {
   server: Server;
@@ -20,9 +21,11 @@ export interface RunningApi {
  * Starts the API: connects MongoDB (required) and Temporal (optional: without it /v1/retrain and
  * the monitor panel report unavailable and /readyz fails), loads the production model, listens.
  * @param opts.temporal false = do not connect to Temporal. @default true
+ * @param opts.logger the request/error log. @default one built from LOG_LEVEL / LOG_FORMAT
  */
-export async function startApi(config: Config, opts: { temporalUiUrl?: string | null; log?: (m: string) => void; temporal?: boolean } = {}): Promise<RunningApi> {
-  const log = opts.log ?? ((m: string) => console.log(m));
+export async function startApi(config: Config, opts: { temporalUiUrl?: string | null; log?: (m: string) => void; temporal?: boolean; logger?: Logger } = {}): Promise<RunningApi> {
+  const logger = opts.logger ?? createLogger(config, 'api');
+  const log = opts.log ?? ((m: string) => logger.info(m));
   let temporal: Client | null = null;
   if (opts.temporal !== false) {
     try {
@@ -36,9 +39,9 @@ export async function startApi(config: Config, opts: { temporalUiUrl?: string | 
   const models = new ModelHolder(store.db, config.MODEL_NAME, config.MODEL_POLL_MS, log);
   await models.refresh();
   models.start();
-  const predictionLog = new PredictionLog(store.db);
+  const predictionLog = new PredictionLog(store.db, { onError: (err, lost) => logger.error({ err, lost }, 'prediction log: insert failed, records dropped') });
   predictionLog.start();
-  const app = createApp({ db: store.db, config, models, predictionLog, temporal, temporalUiUrl: opts.temporalUiUrl ?? config.TEMPORAL_UI_URL ?? null });
+  const app = createApp({ db: store.db, config, models, predictionLog, temporal, temporalUiUrl: opts.temporalUiUrl ?? config.TEMPORAL_UI_URL ?? null, log: logger });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.PORT, config.HOST, () => resolve(s));
     s.once('error', (err: NodeJS.ErrnoException) => reject(err.code === 'EADDRINUSE' ? new Error(`port ${config.PORT} on ${config.HOST} is already in use: stop the other process or set PORT`) : err));

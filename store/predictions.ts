@@ -43,7 +43,7 @@ export class PredictionLog {
 
   constructor(
     private readonly db: Db,
-    private readonly opts: { flushMs?: number; batch?: number; maxBuffered?: number } = {},
+    private readonly opts: { flushMs?: number; batch?: number; maxBuffered?: number; /** told of every failed insert and how many records it dropped (the API logs it) */ onError?: (err: unknown, lost: number) => void } = {},
   ) {}
 
   record(model: { name: string; version: number }, preds: { user_id: string; probability: number; decision: boolean; firstOpen?: number }[]): void {
@@ -81,8 +81,9 @@ export class PredictionLog {
         try {
           await this.db.collection<PredictionDoc>(COLLECTIONS.predictions).insertMany(batch, { ordered: false });
           this.written += batch.length;
-        } catch {
+        } catch (err) {
           this.dropped += batch.length;
+          this.opts.onError?.(err, batch.length);
         }
       }
     })().finally(() => {

@@ -1,4 +1,6 @@
+import { Runtime } from '@temporalio/worker';
 import { loadConfig } from '../config';
+import { createLogger, temporalLogger } from '../obs/logger';
 import { connectStore } from '../store/db';
 import { ensureIndexes } from '../store/collections';
 import { createWorker } from './worker';
@@ -8,6 +10,9 @@ import { connectWorkerTemporal } from './connect';
 /** `retail24 worker`: runs until SIGINT/SIGTERM, then drains and closes connections. */
 export async function runWorkerMain(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const config = loadConfig(env);
+  const logger = createLogger(config, 'worker');
+  // before any connection: the SDK, activity (`log` from @temporalio/activity) and workflow logs go through it
+  Runtime.install({ logger: temporalLogger(logger) });
   const store = await connectStore(config.MONGODB_URI ?? 'mongodb://127.0.0.1:27017', config.MONGODB_DB);
   let connection: Awaited<ReturnType<typeof connectWorkerTemporal>> | undefined;
   let temporal: Awaited<ReturnType<typeof connectClient>> | undefined;
@@ -20,6 +25,7 @@ export async function runWorkerMain(env: NodeJS.ProcessEnv = process.env): Promi
     const stop = () => worker.shutdown();
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
+    logger.info({ taskQueue: config.TASK_QUEUE, identity: worker.options.identity }, 'worker polling');
     console.log(`retail24 worker: polling task queue ${config.TASK_QUEUE} on ${config.TEMPORAL_ADDRESS ?? '127.0.0.1:7233'} as ${worker.options.identity}`);
     await worker.run();
   } finally {

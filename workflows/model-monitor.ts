@@ -1,5 +1,5 @@
 import {
-  condition, continueAsNew, proxyActivities, setHandler, startChild, workflowInfo, ParentClosePolicy,
+  condition, continueAsNew, log, proxyActivities, setHandler, startChild, workflowInfo, ParentClosePolicy,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { TrainingSettings, Trigger } from '../common/workflow-types';
@@ -150,6 +150,7 @@ export async function modelMonitor(input: MonitorInput): Promise<void> {
       const fired = check.triggers.filter((t) => t.fired);
       if (fired.length > 0) {
         const reason = fired.map((t) => `${t.name}: ${t.value?.toFixed(3)} vs ${t.threshold} (${t.detail})`).join('; ');
+        log.info('retrain trigger fired', { modelName: input.modelName, reason });
         // After an automatic retrain, the same data must not trigger again and again (e.g. a
         // rejected candidate leaves drift in place): wait for new users first.
         if (autoSuppressedAtUsers === check.usersNow) note(fired[0]!.name, reason, null, false, 'not started: no new data since the last automatic retrain');

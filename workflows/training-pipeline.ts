@@ -1,4 +1,4 @@
-import { patched, proxyActivities, setHandler, workflowInfo, upsertSearchAttributes } from '@temporalio/workflow';
+import { log, patched, proxyActivities, setHandler, workflowInfo, upsertSearchAttributes } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { CellResult, CellTask, PipelineProgress, PipelineResult, TrainingPipelineInput } from '../common/workflow-types';
 import { NON_RETRYABLE } from '../common/errors';
@@ -66,6 +66,7 @@ export async function trainingPipeline(input: TrainingPipelineInput): Promise<Pi
     await stage('promotion', { version });
     const promotion = await heavy.promotionGate({ modelName: settings.modelName, version: version.version, runId, settings });
     upsertSearchAttributes({ [SEARCH_ATTRIBUTES.outcome]: [promotion.promoted ? 'promoted' : 'rejected'] });
+    log.info(promotion.promoted ? 'candidate promoted' : 'candidate kept, production stays', { modelName: settings.modelName, version: version.version, reason: promotion.reason });
     // production moved: users still inside their window are re-scored by the new version
     // (patched: runs recorded before this step existed replay without it)
     if (promotion.promoted && patched('score-after-promotion')) await requestScoring(settings.modelName, `promotion v${version.version}`);

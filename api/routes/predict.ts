@@ -26,7 +26,7 @@ export function predictRouter(deps: AppDeps): Router {
   r.post('/v1/predict', requireJson, (req, res) => {
     const m = currentModel(deps);
     if (req.body === undefined) throw new HttpError(400, 'invalid-body', 'send a JSON body with Content-Type: application/json');
-    const requestId = randomUUID();
+    const requestId = typeof req.id === 'string' ? req.id : randomUUID();
     const model = servingShape(m).modelInfo;
     const explain = req.query.explain !== undefined && explainFlag(req.query.explain);
     if (Array.isArray(req.body)) {

@@ -1,13 +1,14 @@
 import { loadConfig, type Config } from '../../config';
 import { startApi, type RunningApi } from '../../api/server';
 import { testEnv } from '../helpers/stack';
+import type { Logger } from '../../obs/logger';
 
 export const TOKEN = 'test-token-0123456789abcdef';
 
 /** An API process on a free port against the test stack and `dbName`. */
-export async function startTestApi(dbName: string, overrides: NodeJS.ProcessEnv = {}): Promise<{ api: RunningApi; config: Config }> {
+export async function startTestApi(dbName: string, overrides: NodeJS.ProcessEnv = {}, logger?: Logger): Promise<{ api: RunningApi; config: Config }> {
   const config = loadConfig(testEnv(dbName, { PORT: '0', API_TOKEN: TOKEN, MODEL_POLL_MS: '200', TASK_QUEUE: `q-${dbName}`, ...overrides }));
-  const api = await startApi(config, { log: () => undefined });
+  const api = await startApi(config, { log: () => undefined, logger });
   return { api, config };
 }
 

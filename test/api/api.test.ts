@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
 import type { Client } from '@temporalio/client';
 import { uniqueDbName } from '../helpers/stack';
 import { connectStore, type Store } from '../../store/db';
@@ -15,10 +16,13 @@ let store: Store;
 let api: RunningApi;
 let config: Config;
 let temporal: Client;
+/** What the API logged (pino JSON lines), captured instead of stderr. */
+const logged: { level: number; msg: string; req?: { id: string; method: string; url: string }; res?: { statusCode: number } }[] = [];
+const logger = pino({ level: 'info' }, { write: (line: string) => void logged.push(JSON.parse(line)) });
 
 describe('scoring API over HTTP against the MongoDB-protocol server', () => {
   beforeAll(async () => {
-    ({ api, config } = await startTestApi(dbName, { BATCH_MAX_BYTES: '65536', PREDICT_MAX_BATCH: '50' }));
+    ({ api, config } = await startTestApi(dbName, { BATCH_MAX_BYTES: '65536', PREDICT_MAX_BATCH: '50' }, logger));
     store = await connectStore(config.MONGODB_URI!, dbName);
     const users = await readUsers(SAMPLE_CSV);
     await registerFixtureModel(store.db, { modelName: config.MODEL_NAME, nEstimators: 10, maxDepth: 6 }, users);
@@ -42,6 +46,18 @@ describe('scoring API over HTTP against the MongoDB-protocol server', () => {
     expect(r.json.probability).toBeLessThanOrEqual(1);
     expect(r.json.decision).toBe(r.json.probability >= r.json.model.threshold);
     expect(r.json.requestId).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('each request is logged once with the id the response returns; a caller\'s X-Request-Id is kept; a 400 is a warning', async () => {
+    const r = await call(`${api.url}/v1/predict`, { body: USER });
+    expect(r.headers.get('x-request-id')).toBe(r.json.requestId);
+    await expect.poll(() => logged.filter((l) => l.req?.id === r.json.requestId).length).toBe(1);
+    const line = logged.find((l) => l.req?.id === r.json.requestId)!;
+    expect(line).toMatchObject({ level: 30, msg: 'request completed', req: { method: 'POST', url: '/v1/predict' }, res: { statusCode: 200 } });
+    const res = await fetch(`${api.url}/v1/predict`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': 'campaign-42.batch-7' }, body: JSON.stringify({ user_id: 'u2' }) });
+    expect(res.status).toBe(400);
+    expect(res.headers.get('x-request-id')).toBe('campaign-42.batch-7');
+    await expect.poll(() => logged.find((l) => l.req?.id === 'campaign-42.batch-7')?.level).toBe(40);
   });
 
   it('when an array is posted, then each user is scored like the single call', async () => {

@@ -51,6 +51,8 @@ export function testEnv(dbName: string, overrides: NodeJS.ProcessEnv = {}): Node
     ...(s.temporalUiUrl ? { TEMPORAL_UI_URL: s.temporalUiUrl } : {}),
     MONGODB_URI: s.mongoUri,
     MONGODB_DB: dbName,
+    // warnings and errors only: a line per request or activity would bury the test output
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
     ...overrides,
   };
 }
