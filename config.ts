@@ -54,6 +54,7 @@ export const configSchema = z.object({
   MONGODB_DB: z.string().regex(/^[A-Za-z0-9_-]{1,60}$/, 'letters, digits, _ or -').default('retail24'),
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: intIn(0, 65535).default(8080),
+  WORKER_METRICS_PORT: intIn(0, 65535).optional(),
   API_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
   MODEL_NAME: z.string().regex(/^[A-Za-z0-9_.-]{1,80}$/).default('Retail24RandomForestClassifier'),
   ENGINE: z.enum(ENGINE_NAMES).default('retail24'),

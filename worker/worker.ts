@@ -4,6 +4,7 @@ import type { Db } from 'mongodb';
 import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
 import { createActivities } from '../activities';
+import type { WorkerMetrics } from '../obs/metrics';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -14,6 +15,8 @@ export interface WorkerDeps {
   identity?: string;
   /** A Temporal client for activities that ask Temporal about other workflows (the monitor's run state). */
   temporal?: Client;
+  /** Activity metrics (durations, cells, scored users) to feed; absent = none. */
+  metrics?: WorkerMetrics;
   /** A pre-built bundle (tests build it once per file); otherwise bundled from WORKFLOWS_PATH. */
   workflowBundle?: WorkflowBundleWithSourceMap;
 }
@@ -38,6 +41,7 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     identity,
     workflowBundle: deps.workflowBundle ?? (await workflowBundle()),
     activities: createActivities({ db: deps.db, config: deps.config, workerIdentity: identity, temporal: deps.temporal }),
+    ...(deps.metrics ? { interceptors: { activity: [deps.metrics.interceptor()] } } : {}),
     // Grid cells are CPU-bound and each uses every core through worker_threads: one at a time
     // per process keeps memory bounded; more processes (or machines) add throughput.
     maxConcurrentActivityTaskExecutions: 2,

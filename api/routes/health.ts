@@ -35,9 +35,9 @@ export function healthRouter(deps: AppDeps): Router {
     const ok = Object.values(checks).every((c) => c.ok);
     res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not-ready', checks });
   });
-  r.get('/metrics', (_req, res) => {
+  r.get('/metrics', async (_req, res) => {
     const m = deps.models.current();
-    const text = deps.metrics?.render({
+    const text = await deps.metrics?.render({
       model: m ? { name: m.modelName, version: m.version, loadMs: m.loadMs } : null,
       modelLoads: deps.models.loadCount,
       ...(deps.predictionLog ? { predictionLog: { written: deps.predictionLog.written, dropped: deps.predictionLog.dropped } } : {}),

@@ -206,7 +206,10 @@ describe('scoring API over HTTP against the MongoDB-protocol server', () => {
     const r = await call(`${api.url}/metrics`);
     expect(r.headers.get('content-type')).toContain('text/plain');
     expect(r.text).toMatch(/retail24_http_requests_total\{method="POST",route="\/v1\/predict",status="200"\} \d+/);
-    expect(r.text).toMatch(/retail24_http_request_duration_seconds_bucket\{method="POST",route="\/v1\/predict",le="\+Inf"\} \d+/);
+    expect(r.text).toMatch(/retail24_http_request_duration_seconds_bucket\{(?=[^}]*method="POST")(?=[^}]*route="\/v1\/predict")(?=[^}]*le="\+Inf")[^}]*\} \d+/);
+    // prom-client's default process metrics
+    expect(r.text).toMatch(/^process_resident_memory_bytes \d+/m);
+    expect(r.text).toContain('nodejs_eventloop_lag_seconds');
     expect(r.text).toMatch(new RegExp(`retail24_predictions_total\\{model="${config.MODEL_NAME}",version="1"\\} \\d+`));
     expect(r.text).toMatch(/retail24_model_load_seconds\{.*\} [\d.e-]+/);
   });

@@ -7,6 +7,7 @@ import { connectStore, type Store } from '../../store/db';
 import { ensureIndexes } from '../../store/collections';
 import { createWorker, workflowBundle } from '../../worker/worker';
 import { testEnv, testStack, uniqueDbName } from './stack';
+import type { WorkerMetrics } from '../../obs/metrics';
 
 export const SAMPLE_CSV = fileURLToPath(new URL('../../sample/users.csv', import.meta.url));
 export const DRIFT_CSV = fileURLToPath(new URL('../../sample/drift.csv', import.meta.url));
@@ -29,7 +30,7 @@ export interface PipelineHarness {
  * A real worker on a private task queue and a private database, against the test stack.
  * Small grid by default so a pipeline run takes seconds on 2 cores.
  */
-export async function startPipelineHarness(label: string, overrides: NodeJS.ProcessEnv = {}): Promise<PipelineHarness> {
+export async function startPipelineHarness(label: string, overrides: NodeJS.ProcessEnv = {}, opts: { metrics?: WorkerMetrics } = {}): Promise<PipelineHarness> {
   const env = testEnv(uniqueDbName(label), {
     TASK_QUEUE: `q-${randomBytes(4).toString('hex')}`,
     PARAM_GRID: '{"nEstimators":[20,40],"maxDepth":[4,8]}',
@@ -41,7 +42,7 @@ export async function startPipelineHarness(label: string, overrides: NodeJS.Proc
   const connection = await NativeConnection.connect({ address: testStack().temporalAddress });
   const clientConnection = await Connection.connect({ address: testStack().temporalAddress });
   const client = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
-  const worker = await createWorker({ connection, db: store.db, config, temporal: client, workflowBundle: await workflowBundle(), identity: `test-worker-${process.pid}` });
+  const worker = await createWorker({ connection, db: store.db, config, temporal: client, workflowBundle: await workflowBundle(), identity: `test-worker-${process.pid}`, metrics: opts.metrics });
   const running = worker.run();
   return {
     config,

@@ -15,6 +15,7 @@ import { loadVersion } from '../../store/model-loader';
 import { latestObservation } from '../../store/batches';
 import { BUCKETS, COLLECTIONS } from '../../store/collections';
 import { FAILURE_TYPES } from '../../common/errors';
+import { WorkerMetrics, processRegistry, serveMetrics } from '../../obs/metrics';
 import { transform } from '../../data/features';
 import { LABEL_WINDOW_MS } from '../../data/record';
 import { scoreScheduleId, scoreWorkflowId } from '../../common/constants';
@@ -27,10 +28,11 @@ import type { ScoreSummary, ScoringPlan } from '../../common/workflow-types';
  * moves, and the Temporal Schedule in place with overlap SKIP.
  */
 let h: PipelineHarness;
+const metrics = new WorkerMetrics(processRegistry({ service: 'worker' }));
 const scores = () => h.store.db.collection<ScoreDoc>(COLLECTIONS.scores);
 
 beforeAll(async () => {
-  h = await startPipelineHarness(import.meta.url, { SCORE_INTERVAL_S: '3600' });
+  h = await startPipelineHarness(import.meta.url, { SCORE_INTERVAL_S: '3600' }, { metrics });
   await registerFixtureModel(h.store.db, { modelName: h.config.MODEL_NAME, nEstimators: 10, maxDepth: 6 });
 }, 180_000);
 
@@ -55,6 +57,22 @@ describe('scoring every new user', () => {
       expect(s.probability).toBe(m.model.predictProbaRow(transform(m.spec, docToRecord(d))));
       expect(s.windowClosesAt).toBe(d.firstOpen + LABEL_WINDOW_MS);
       expect(s.decision).toBe(s.probability >= m.threshold);
+    }
+  });
+
+  it('the worker\'s metrics endpoint counts the scores it wrote and times each activity type', async () => {
+    const { server, url } = await serveMetrics(metrics.register, '127.0.0.1', 0);
+    try {
+      const text = await (await fetch(url)).text();
+      const written = await countScores(h.store.db, h.config.MODEL_NAME, 1);
+      expect(written).toBe(SAMPLE_USERS);
+      expect(text).toContain(`retail24_scored_users_total{service="worker"} ${written}`);
+      expect(text).toMatch(/retail24_activity_duration_seconds_count\{[^}]*activity="scoreJob"[^}]*outcome="completed"[^}]*\} [1-9]/);
+      expect(text).toMatch(/retail24_activity_duration_seconds_count\{[^}]*activity="planScoring"/);
+      expect(text).toContain('nodejs_eventloop_lag_seconds');
+      expect((await fetch(url.replace('/metrics', '/other'))).status).toBe(404);
+    } finally {
+      server.close();
     }
   });
 
