@@ -32,7 +32,9 @@ const metrics = new WorkerMetrics(processRegistry({ service: 'worker' }));
 const scores = () => h.store.db.collection<ScoreDoc>(COLLECTIONS.scores);
 
 beforeAll(async () => {
-  h = await startPipelineHarness(import.meta.url, { SCORE_INTERVAL_S: '3600' }, { metrics });
+  // its own model name: the scoring workflow and schedule ids are per model, and other files on the
+  // shared Temporal server use the default name (a running score-<model> there would take our signals)
+  h = await startPipelineHarness(import.meta.url, { SCORE_INTERVAL_S: '3600', MODEL_NAME: `Score${Date.now()}` }, { metrics });
   await registerFixtureModel(h.store.db, { modelName: h.config.MODEL_NAME, nEstimators: 10, maxDepth: 6 });
 }, 180_000);
 
