@@ -142,7 +142,7 @@ export async function* audienceMembers(db: Db, pop: Population, rule: AudienceRu
   const { size, threshold, tiedLeftOut } = pop.curve.select(rule);
   if (size === 0 || threshold === null) return;
   // ties at the cut the audience takes: all of them unless some are left out
-  const tiesTaken = size - countAbove(pop.curve.sorted, threshold);
+  const tiesTaken = size - pop.curve.countAbove(threshold);
   const cut = tiedLeftOut > 0 ? new SmallestIds<MemberScore>(tiesTaken) : null;
   const row = (s: MemberScore): MemberRow | null => {
     const open = s.windowClosesAt > pop.dataTime;
@@ -173,18 +173,6 @@ export async function* audienceMembers(db: Db, pop: Population, rule: AudienceRu
 }
 
 type MemberScore = Pick<ScoreDoc, 'userId' | 'probability' | 'percentile' | 'firstOpen' | 'windowClosesAt'>;
-
-/** How many of `sortedDesc` are strictly above `t` (binary search). */
-function countAbove(sortedDesc: Float64Array, t: number): number {
-  let lo = 0;
-  let hi = sortedDesc.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (sortedDesc[mid] > t) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
 
 /** Keeps the `k` rows with the smallest user ids seen (a max-heap on user id), O(k) memory. */
 export class SmallestIds<T extends { userId: string }> {

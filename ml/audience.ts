@@ -195,6 +195,12 @@ export class AudienceCurve {
     return { ...this.at(sel.size), ...sel };
   }
 
+  /** How many users score strictly above `t` (binary search on the sorted population). */
+  countAbove(t: number): number {
+    const s = this.sorted;
+    return firstTrue(this.n, (k) => s[k] <= t);
+  }
+
   private cutAt(size: number): Omit<AudienceSelection, 'basis'> {
     if (size === 0) return { size, threshold: null, tiedLeftOut: 0 };
     const s = this.sorted;
