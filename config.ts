@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { TrainingSettings } from './common/workflow-types';
 import { ENGINE_NAMES } from './common/engines';
+import { POLICY_FIELDS, type PolicyEnv, type PolicyField } from './common/monitor-policy';
 
 /** Thrown at start-up when an environment variable has a bad value; names the variable. */
 export class ConfigError extends Error {
@@ -38,6 +39,19 @@ const paramGrid = z.string().transform((s, ctx) => {
     return z.NEVER;
   }
 }).pipe(paramGridSchema);
+
+/** The zod rule of one monitor policy field (common/monitor-policy.ts): same bounds as the workflow's validator. */
+function policyField(f: PolicyField) {
+  let n = z.coerce.number();
+  if (f.integer) n = n.int();
+  n = f.minExclusive ? n.gt(f.min) : n.min(f.min);
+  n = f.maxExclusive ? n.lt(f.max) : n.max(f.max);
+  return n.default(f.default);
+}
+
+type MonitorEnv = Record<PolicyEnv, ReturnType<typeof policyField>>;
+/** MONITOR_* variables, one per policy field of the trigger list. */
+const monitorEnv = Object.fromEntries(POLICY_FIELDS.map((f) => [f.env, policyField(f)])) as unknown as MonitorEnv;
 
 /**
  * Every setting, its environment variable and its default. README.md's configuration table
@@ -82,13 +96,6 @@ export const configSchema = z.object({
   // in the snapshot leave the holdout too few of them for the gate and the threshold to mean anything.
   ELIGIBILITY_MIN_POSITIVES: intIn(1, 10_000_000).default(150),
   ELIGIBILITY_MIN_NEGATIVES: intIn(1, 10_000_000).default(150),
-  MONITOR_INTERVAL_S: intIn(1, 7 * 24 * 3600).default(300),
-  MONITOR_NEW_DATA_RATIO: z.coerce.number().gt(0).default(0.1),
-  MONITOR_F1_DROP: fraction.default(0.05),
-  MONITOR_MIN_OUTCOMES: intIn(1, 10_000_000).default(200),
-  MONITOR_DRIFT_SHARE: z.coerce.number().gt(0).max(1).default(0.02),
-  MONITOR_WINDOW_DAYS: z.coerce.number().min(1).max(365).default(7),
-  MONITOR_MIN_DRIFT_USERS: intIn(10, 10_000_000).default(500),
   PREDICT_MAX_BATCH: intIn(1, 100_000).default(1000),
   /** Users per /v1/predict?explain=true request: an exact TreeSHAP explanation of a 200-tree depth-12 forest costs ~40 ms (bench/README.md "explain"). */
   EXPLAIN_MAX_BATCH: intIn(1, 1000).default(20),
@@ -100,6 +107,7 @@ export const configSchema = z.object({
   /** Largest CSV upload /v1/predict/batch accepts (bytes); larger uploads get 413. */
   BATCH_MAX_BYTES: intIn(1024, 2 ** 31).default(50 * 1024 * 1024),
   DATA_DIR: z.string().min(1).default('.data'),
+  ...monitorEnv,
 });
 
 export type Config = z.infer<typeof configSchema>;

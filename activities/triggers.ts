@@ -15,7 +15,8 @@ import { LABEL_WINDOW_MS } from '../data/record';
 import { calendarLeftOut, driftReport } from '../ml/drift';
 import { rocAuc } from '../ml/metrics';
 import { f1Interval } from '../ml/f1-interval';
-import type { MonitorPolicy, TriggerState } from '../common/messages';
+import type { TriggerState } from '../common/messages';
+import { TRIGGER_NAMES, type MonitorPolicy, type TriggerName } from '../common/monitor-policy';
 
 const DAY_MS = 86_400_000;
 /** At most this many users enter one window sample (bounded memory and time per check). */
@@ -38,8 +39,8 @@ export interface TriggerContext {
   production: { doc: ModelVersionDoc; dataset: DatasetDoc; model: LoadedModel; trainIds: ReadonlySet<string> } | null;
 }
 
+/** How one trigger of common/monitor-policy.ts measures; its name is its key in {@link TRIGGER_DEFS}. */
 export interface TriggerDef {
-  name: TriggerState['name'];
   threshold(policy: MonitorPolicy): number;
   evaluate(ctx: TriggerContext): Promise<Omit<TriggerState, 'name' | 'threshold'>>;
 }
@@ -48,7 +49,6 @@ const none = (detail: string) => ({ value: null, fired: false, n: null, detail }
 
 /** New data in the unit training uses: users matured since production's snapshot / matured users in it. */
 const newData: TriggerDef = {
-  name: 'new-data',
   threshold: (p) => p.newDataRatio,
   async evaluate({ db, policy, production }) {
     if (!production) return none('no production model');
@@ -69,7 +69,6 @@ const newData: TriggerDef = {
  * labels from ingest and POST /v1/outcomes. Compared with production's holdout F1 (like with like).
  */
 const degradation: TriggerDef = {
-  name: 'degradation',
   threshold: (p) => 1 - p.f1Drop,
   async evaluate({ db, modelName, policy, now, newestUser, production }) {
     if (!production) return none('no production model');
@@ -130,7 +129,6 @@ const degradation: TriggerDef = {
  * than a week. Fires when at least `driftShare` of the features, and at least one, reach PSI 0.25.
  */
 const drift: TriggerDef = {
-  name: 'drift',
   threshold: (p) => p.driftShare,
   async evaluate({ db, policy, newestUser, production }) {
     if (!production) return none('no production snapshot');
@@ -155,5 +153,8 @@ const drift: TriggerDef = {
   },
 };
 
-/** Every automatic trigger, in the order the monitor reports them. */
-export const TRIGGER_DEFS: readonly TriggerDef[] = [newData, degradation, drift];
+/** One measurement per trigger of the policy list (the type asks for each name there). */
+const DEFS: { readonly [T in TriggerName]: TriggerDef } = { 'new-data': newData, degradation, drift };
+
+/** Every automatic trigger, in the order common/monitor-policy.ts lists them. */
+export const TRIGGER_DEFS: readonly (TriggerDef & { name: TriggerName })[] = TRIGGER_NAMES.map((name) => ({ name, ...DEFS[name] }));

@@ -1,20 +1,12 @@
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { Config } from '../config';
 import { WORKFLOW_TYPES, monitorWorkflowId } from '../common/constants';
-import type { MonitorPolicy } from '../common/messages';
+import { POLICY_FIELDS, type MonitorPolicy, type PolicyKey } from '../common/monitor-policy';
 import { trainingSettings } from '../config';
 
+/** The policy the environment sets: each field of common/monitor-policy.ts from its MONITOR_* variable. */
 export function policyFromConfig(config: Config): MonitorPolicy {
-  return {
-    intervalSeconds: config.MONITOR_INTERVAL_S,
-    newDataRatio: config.MONITOR_NEW_DATA_RATIO,
-    f1Drop: config.MONITOR_F1_DROP,
-    minOutcomes: config.MONITOR_MIN_OUTCOMES,
-    driftShare: config.MONITOR_DRIFT_SHARE,
-    windowDays: config.MONITOR_WINDOW_DAYS,
-    minDriftUsers: config.MONITOR_MIN_DRIFT_USERS,
-    paused: false,
-  };
+  return { ...(Object.fromEntries(POLICY_FIELDS.map((f) => [f.key, config[f.env]])) as Record<PolicyKey, number>), paused: false };
 }
 
 /** Starts the model's monitor if it is not running (one per model: the id is the model name). */

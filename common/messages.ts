@@ -1,5 +1,6 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { PipelineProgress, ScoreSummary } from './workflow-types';
+import type { MonitorPolicy, TriggerName } from './monitor-policy';
 
 /** Training pipeline: where the run is (stage, cells done / total, best so far). */
 export const progressQuery = defineQuery<PipelineProgress>('progress');
@@ -9,22 +10,10 @@ export interface RetrainRequest {
   requestedBy?: string;
 }
 
-export interface MonitorPolicy {
-  intervalSeconds: number;
-  newDataRatio: number;
-  f1Drop: number;
-  /** Fewest matured users in the window for live F1 to count. */
-  minOutcomes: number;
-  driftShare: number;
-  /** Live performance and drift look at users whose first open lies in the last this-many days of data time. */
-  windowDays: number;
-  /** Fewest users in the drift window for PSI to count. */
-  minDriftUsers: number;
-  paused: boolean;
-}
+export type { MonitorPolicy } from './monitor-policy';
 
 export interface TriggerState {
-  name: 'new-data' | 'degradation' | 'drift';
+  name: TriggerName;
   value: number | null;
   threshold: number;
   fired: boolean;

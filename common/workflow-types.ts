@@ -3,15 +3,14 @@
  * Only ids and small numbers go here, never rows or models (2 MB payload limit).
  */
 import type { EngineName } from './engines';
+import type { TriggerName } from './monitor-policy';
+/** Who starts a training run: a person or `up`, or one of the monitor's automatic triggers (common/monitor-policy.ts). */
 export const TRIGGERS = {
   manual: 'manual',
   up: 'up',
-  newData: 'new-data',
-  degradation: 'degradation',
-  drift: 'drift',
   ops: 'ops',
 } as const;
-export type Trigger = (typeof TRIGGERS)[keyof typeof TRIGGERS];
+export type Trigger = (typeof TRIGGERS)[keyof typeof TRIGGERS] | TriggerName;
 
 export type GridValue = number | string | null;
 export type ParamGrid = Record<string, GridValue[]>;

@@ -5,6 +5,7 @@ import type { Activities } from '../activities';
 import type { TrainingSettings, Trigger } from '../common/workflow-types';
 import { NON_RETRYABLE } from '../common/errors';
 import { TRAINING_RUN_TIMEOUT, WORKFLOW_TYPES, trainingWorkflowId } from '../common/constants';
+import { validatePolicy } from '../common/monitor-policy';
 import { checkNowSignal, requestRetrainSignal, setPolicyUpdate, statusQuery, type MonitorPolicy, type MonitorStatus, type RetrainRequest } from '../common/messages';
 
 const { monitorCheck, runState, currentTrainingSettings } = proxyActivities<Activities>({
@@ -25,24 +26,6 @@ export interface MonitorInput {
 /** Checks per workflow run before continueAsNew keeps the history small. */
 const CHECKS_PER_RUN = 100;
 const HISTORY_KEEP = 20;
-
-/** Rejects a policy change that cannot work; the caller gets the reason. */
-export function validatePolicy(p: Partial<MonitorPolicy>): void {
-  const allowed = ['intervalSeconds', 'newDataRatio', 'f1Drop', 'minOutcomes', 'driftShare', 'windowDays', 'minDriftUsers', 'paused'];
-  for (const k of Object.keys(p)) if (!allowed.includes(k)) throw new Error(`unknown policy field ${k} (allowed: ${allowed.join(', ')})`);
-  const check = (k: keyof MonitorPolicy, ok: (v: number) => boolean, rule: string) => {
-    const v = p[k];
-    if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v) || !ok(v))) throw new Error(`policy ${k}=${JSON.stringify(v)}: ${rule}`);
-  };
-  check('intervalSeconds', (v) => Number.isInteger(v) && v >= 1 && v <= 7 * 24 * 3600, 'an integer number of seconds in 1..604800');
-  check('newDataRatio', (v) => v > 0, 'must be > 0');
-  check('f1Drop', (v) => v > 0 && v < 1, 'must be in (0, 1)');
-  check('minOutcomes', (v) => Number.isInteger(v) && v >= 1, 'an integer ≥ 1');
-  check('driftShare', (v) => v > 0 && v <= 1, 'must be in (0, 1]');
-  check('windowDays', (v) => v >= 1 && v <= 365, 'a number of days in 1..365');
-  check('minDriftUsers', (v) => Number.isInteger(v) && v >= 10, 'an integer ≥ 10');
-  if (p.paused !== undefined && typeof p.paused !== 'boolean') throw new Error(`policy paused=${JSON.stringify(p.paused)}: must be true or false`);
-}
 
 /**
  * One long-running monitor per model: checks on a timer and on signals, starts the training

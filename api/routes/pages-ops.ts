@@ -2,7 +2,8 @@ import { Router } from 'express';
 import { AliasConflictError, aliasHistory, getAlias, getVersion, listAliases, listVersions, setAlias, VersionNotFoundError } from '../../store/registry';
 import { PRODUCTION_ALIAS, PSI_BANDS } from '../page-constants';
 import { barChart, histogramPair } from '../charts';
-import { driftView } from '../page-data';
+import { driftView, monitorStatus } from '../page-data';
+import { policyFromConfig } from '../../client/monitor';
 import { tokenMatches } from '../auth';
 import { HttpError } from '../errors';
 import { scoreOne } from '../scoring';
@@ -18,7 +19,9 @@ export function opsPagesRouter(deps: AppDeps): Router {
   r.get('/drift', async (_req, res) => {
     const alias = await getAlias(deps.db, name, PRODUCTION_ALIAS);
     const production = alias ? await getVersion(deps.db, name, alias.version) : null;
-    const drift = production ? await driftView(deps.db, production, { windowDays: deps.config.MONITOR_WINDOW_DAYS, minUsers: deps.config.MONITOR_MIN_DRIFT_USERS }) : null;
+    // The sample the monitor judges: its policy in force (setPolicy may have changed it), else the config's.
+    const policy = production ? (await monitorStatus(deps.temporal, name)).status?.policy ?? policyFromConfig(deps.config) : null;
+    const drift = production && policy ? await driftView(deps.db, production, { windowDays: policy.windowDays, minUsers: policy.minDriftUsers }) : null;
     const withPsi = drift?.features.filter((x) => x.psi !== null) ?? [];
     const psiChart = withPsi.length > 0
       ? barChart([...withPsi].sort((a, b) => b.psi! - a.psi!).map((x) => ({ label: x.feature, value: x.psi!, color: x.level === 'drift' ? '#b42318' : x.level === 'warning' ? '#e0a100' : '#17803d' })),

@@ -3,6 +3,7 @@ import { aliasHistory, getAlias, getVersion, getVersionByRun, listAliases, listV
 import { getRun, listRuns } from '../../store/runs';
 import { countLabelStates } from '../../store/users';
 import { PRODUCTION_ALIAS } from '../../common/constants';
+import { POLICY_FIELDS, describeField } from '../../common/monitor-policy';
 import { barChart, lineChart } from '../charts';
 import { monitorStatus } from '../page-data';
 import { HttpError } from '../errors';
@@ -34,6 +35,7 @@ export function pagesRouter(deps: AppDeps): Router {
     const notEligible = latest[0]?.promotion?.verdict === 'not-eligible' ? latest[0] : null;
     res.render('overview', {
       title: 'Overview', page: 'overview', modelName: name, alias, production, monitor, data,
+      policyFields: POLICY_FIELDS.map((f) => ({ ...f, rule: describeField(f) })),
       productionRunUrl: production ? runUrl(production.runId) : null,
       runs: runs.map((run) => ({ ...run, url: runUrl(run._id) })),
       serving: deps.models.current()?.version ?? null,
