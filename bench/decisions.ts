@@ -11,7 +11,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { PARAM_GRID_PRESETS } from '../config';
 import { stratifiedKFold } from '../ml/cv';
 import { chooseCell, expandGrid, paramsToOptions, runCvCell, summariseCells, type ParamGrid, type Scoring } from '../ml/grid';
@@ -26,6 +25,7 @@ import { Rng } from '../data/random';
 import type { PromotionPolicy } from '../common/workflow-types';
 import type { UserRecord } from '../data/record';
 import { featurise, generatedUsers, hashSplit } from './decisions-data';
+import { intFlag, scriptArgs, UsageError } from '../cli/args';
 
 const TARGET = 0.9;
 const threads = availableParallelism();
@@ -179,12 +179,13 @@ async function promotionBench(seeds: number, users: number) {
 }
 
 async function main() {
-  const { positionals, values } = parseArgs({ allowPositionals: true, strict: true, options: { users: { type: 'string' }, seeds: { type: 'string' } } });
-  const part = positionals[0];
+  const usage = 'bench/decisions.ts grid|promotion [--users N] [--seeds N]';
+  const a = scriptArgs({ users: 'string', seeds: 'string' }, usage);
+  const part = a.positional[0];
   let result: unknown;
-  if (part === 'grid') result = await gridBench(Number(values.users ?? 50_000));
-  else if (part === 'promotion') result = await promotionBench(Number(values.seeds ?? 5), Number(values.users ?? 20_000));
-  else throw new Error('usage: bench/decisions.ts grid|promotion [--users N] [--seeds N]');
+  if (part === 'grid') result = await gridBench(intFlag(a, 'users', 50_000, 100, 10_000_000));
+  else if (part === 'promotion') result = await promotionBench(intFlag(a, 'seeds', 5, 1, 1000), intFlag(a, 'users', 20_000, 100, 10_000_000));
+  else throw new UsageError(`usage: ${usage}`);
   const dir = new URL('./results/', import.meta.url).pathname;
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, `decisions-${part}.json`), `${JSON.stringify(result, null, 2)}\n`);

@@ -10,10 +10,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { EXPLAIN_METHODS, explainRow, type ExplainMethod } from '../ml/explain';
 import { fitRandomForest, RandomForest } from '../ml/forest';
 import { makeSyntheticData } from '../testkit/synthetic';
+import { intFlag, scriptArgs } from '../cli/args';
 
 const COLS = 40;
 const SCORE_ROWS = 2000;
@@ -37,11 +37,11 @@ function perRow(n: number, rounds: number, fn: (r: number) => void): { wall_us: 
 }
 
 async function main() {
-  const { values } = parseArgs({ strict: true, options: { rows: { type: 'string' }, trees: { type: 'string' }, depth: { type: 'string' }, 'shap-rows': { type: 'string' } } });
-  const rows = Number(values.rows ?? 20_000);
-  const trees = Number(values.trees ?? 200);
-  const depth = Number(values.depth ?? 12);
-  const shapRows = Number(values['shap-rows'] ?? 100);
+  const a = scriptArgs({ rows: 'string', trees: 'string', depth: 'string', 'shap-rows': 'string' }, 'bench/explain.ts [--rows N] [--trees N] [--depth N] [--shap-rows N]');
+  const rows = intFlag(a, 'rows', 20_000, 100, 10_000_000);
+  const trees = intFlag(a, 'trees', 200, 1, 10_000);
+  const depth = intFlag(a, 'depth', 12, 1, 64);
+  const shapRows = intFlag(a, 'shap-rows', 100, 1, 100_000);
   const load = { before: loadavg().map((x) => +x.toFixed(2)), after: [] as number[] };
   const train = makeSyntheticData(rows, COLS, 1);
   const test = makeSyntheticData(SCORE_ROWS, COLS, 2);

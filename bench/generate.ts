@@ -6,9 +6,11 @@ import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs
 import { tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
 import { generateToFiles } from '../data/generator';
+import { boolFlag, intFlag, scriptArgs } from '../cli/args';
 
-const users = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) ?? 1_000_000);
-const drift = process.argv.includes('--drift');
+const args = scriptArgs({ drift: 'boolean', users: 'string' }, 'bench/generate.ts [users] [--users N] [--drift]');
+const users = intFlag({ ...args, flags: { users: args.positional[0] ?? '1000000', ...args.flags } }, 'users', 1_000_000, 1, 100_000_000);
+const drift = boolFlag(args, 'drift');
 const dir = mkdtempSync(join(tmpdir(), 'retail24-bench-gen-'));
 try {
   const out = join(dir, 'users.csv');

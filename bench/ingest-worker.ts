@@ -22,6 +22,7 @@ import { loadConfig } from '../config';
 import { connectStore } from '../store/db';
 import { getRun } from '../store/runs';
 import { ingestViaWorkflow, startTraining } from '../client/pipeline';
+import { boolFlag, intFlag, scriptArgs, strFlag } from '../cli/args';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -143,11 +144,10 @@ export async function runWorkerMemoryBench(opts: WorkerMemoryOptions = {}) {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const argv = process.argv.slice(2);
-  const arg = (n: string) => { const i = argv.indexOf(n); return i >= 0 ? argv[i + 1] : undefined; };
+  const a = scriptArgs({ users: 'string', csv: 'string', train: 'boolean', grid: 'string', 'node-options': 'string', label: 'string', json: 'boolean' });
   const r = await runWorkerMemoryBench({
-    users: arg('--users') ? Number(arg('--users')) : undefined, csv: arg('--csv'), train: argv.includes('--train'),
-    grid: arg('--grid'), nodeOptions: arg('--node-options'), label: arg('--label'),
+    users: a.flags.users === undefined ? undefined : intFlag(a, 'users', 0, 1, 100_000_000), csv: strFlag(a, 'csv'), train: boolFlag(a, 'train'),
+    grid: strFlag(a, 'grid'), nodeOptions: strFlag(a, 'node-options'), label: strFlag(a, 'label'),
   });
-  console.log(JSON.stringify(r, null, argv.includes('--json') ? 0 : 2));
+  console.log(JSON.stringify(r, null, boolFlag(a, 'json') ? 0 : 2));
 }

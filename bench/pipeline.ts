@@ -25,6 +25,7 @@ import { COLLECTIONS } from '../store/collections';
 import { getRun } from '../store/runs';
 import { ingestViaWorkflow, startTraining } from '../client/pipeline';
 import { workerPid } from './ingest-worker';
+import { boolFlag, intFlag, scriptArgs, strFlag } from '../cli/args';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -189,14 +190,12 @@ export async function runPipelineBench(opts: PipelineBenchOptions = {}): Promise
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const argv = process.argv.slice(2);
-  const arg = (name: string) => { const i = argv.indexOf(name); return i >= 0 ? argv[i + 1] : undefined; };
-  const usersArg = arg('--users');
-  const workersArg = arg('--workers');
+  const a = scriptArgs({ quick: 'boolean', users: 'string', workers: 'string', json: 'boolean' }, 'bench/pipeline.ts [--quick] [--users N] [--workers 1,2] [--json]');
+  const workers = strFlag(a, 'workers')?.split(',').map((w) => intFlag({ positional: [], flags: { workers: w } }, 'workers', 1, 1, 64));
   const r = await runPipelineBench({
-    quick: argv.includes('--quick'),
-    users: usersArg === undefined ? undefined : Number(usersArg),
-    workers: workersArg === undefined ? undefined : workersArg.split(',').map(Number),
+    quick: boolFlag(a, 'quick'),
+    users: a.flags.users === undefined ? undefined : intFlag(a, 'users', 0, 1, 100_000_000),
+    workers,
   });
-  console.log(JSON.stringify(r, null, argv.includes('--json') ? 0 : 2));
+  console.log(JSON.stringify(r, null, boolFlag(a, 'json') ? 0 : 2));
 }

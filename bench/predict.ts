@@ -15,6 +15,7 @@ import { startLocalStack } from '../stack/local-stack';
 import { connectStore } from '../store/db';
 import { loadDataset } from '../store/datasets';
 import { readUsers, registerFixtureModel, SAMPLE_CSV } from '../testkit/model-fixture';
+import { boolFlag, scriptArgs } from '../cli/args';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const MODEL = 'Retail24RandomForestClassifier';
@@ -207,5 +208,6 @@ export async function runPredictBench({ quick = false }: { quick?: boolean } = {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
-  console.log(JSON.stringify(await runPredictBench({ quick: process.argv.includes('--quick') }), null, 2));
+  const a = scriptArgs({ quick: 'boolean' }, 'bench/predict.ts [--quick]');
+  console.log(JSON.stringify(await runPredictBench({ quick: boolFlag(a, 'quick') }), null, 2));
 }

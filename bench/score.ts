@@ -38,6 +38,7 @@ import { scoreWorkflowId } from '../common/constants';
 import { readUsers, registerFixtureModel } from '../testkit/model-fixture';
 import { startWorkerProcess } from '../testkit/worker-process';
 import { workerPid } from './ingest-worker';
+import { boolFlag, intFlag, numFlag, scriptArgs } from '../cli/args';
 
 export interface ScoreBenchOptions {
   /** Stored users to score. @default 1_000_000, or 20_000 when quick */
@@ -348,11 +349,12 @@ export async function runScoreBench(opts: ScoreBenchOptions = {}) {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const argv = process.argv.slice(2);
-  const i = argv.indexOf('--users');
-  const m = argv.indexOf('--max-minutes');
-  const r = await runScoreBench({ users: i >= 0 ? Number(argv[i + 1]) : undefined, quick: argv.includes('--quick'), maxMinutes: m >= 0 ? Number(argv[m + 1]) : undefined });
-  if (argv.includes('--json')) console.log(JSON.stringify(r));
+  const a = scriptArgs({ users: 'string', quick: 'boolean', 'max-minutes': 'string', json: 'boolean' }, 'bench/score.ts [--users N] [--quick] [--max-minutes M] [--json]');
+  const r = await runScoreBench({
+    users: a.flags.users === undefined ? undefined : intFlag(a, 'users', 0, 1, 100_000_000), quick: boolFlag(a, 'quick'),
+    maxMinutes: a.flags['max-minutes'] === undefined ? undefined : numFlag(a, 'max-minutes', 0, 0.1, 24 * 60),
+  });
+  if (boolFlag(a, 'json')) console.log(JSON.stringify(r));
   else {
     const o = r.retail24;
     console.log([

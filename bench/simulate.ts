@@ -14,6 +14,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { SHIFTS, type Shift } from '../data/generator';
 import { runReplay, type ReplayResult } from '../sim/replay';
 import { REPLAY_DEFAULTS } from '../sim/options';
+import { intFlag, scriptArgs, strFlag, UsageError } from '../cli/args';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -26,11 +27,9 @@ export async function runSimulateBench(opts: { shift?: Shift; seed?: number } = 
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const argv = process.argv.slice(2);
-  const arg = (name: string) => { const i = argv.indexOf(name); return i >= 0 ? argv[i + 1] : undefined; };
-  const shift = arg('--shift');
-  if (shift !== undefined && !SHIFTS.includes(shift as Shift)) throw new Error(`--shift must be one of ${SHIFTS.join(', ')}, got ${shift}`);
-  const seed = arg('--seed');
-  const r = await runSimulateBench({ shift: shift as Shift | undefined, seed: seed === undefined ? undefined : Number(seed) });
+  const a = scriptArgs({ shift: 'string', seed: 'string' }, `bench/simulate.ts [--shift ${SHIFTS.join('|')}] [--seed N]`);
+  const shift = strFlag(a, 'shift');
+  if (shift !== undefined && !SHIFTS.includes(shift as Shift)) throw new UsageError(`--shift must be one of ${SHIFTS.join(', ')}, got ${JSON.stringify(shift)}`);
+  const r = await runSimulateBench({ shift: shift as Shift | undefined, seed: a.flags.seed === undefined ? undefined : intFlag(a, 'seed', 0, 0, 2 ** 31 - 1) });
   console.log(JSON.stringify({ out: r.options.out, summary: r.summary }, null, 2));
 }

@@ -18,6 +18,7 @@ import { rocAuc } from '../ml/metrics';
 import { runGridBench } from './train-grid';
 import { makeSyntheticData } from '../testkit/synthetic';
 import { writeBenchData } from './train-data';
+import { boolFlag, scriptArgs } from '../cli/args';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -143,8 +144,8 @@ export async function runTrainBench(opts: TrainBenchOptions = {}): Promise<Recor
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const args = process.argv.slice(2);
-  const result = await runTrainBench({ quick: args.includes('--quick') });
-  if (args.includes('--json')) process.stdout.write(`${JSON.stringify(result)}\n`);
+  const args = scriptArgs({ quick: 'boolean', json: 'boolean' }, 'bench/train.ts [--quick] [--json]');
+  const result = await runTrainBench({ quick: boolFlag(args, 'quick') });
+  if (boolFlag(args, 'json')) process.stdout.write(`${JSON.stringify(result)}\n`);
   else process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
 }

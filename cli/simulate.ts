@@ -1,23 +1,22 @@
-import { parseArgs } from 'node:util';
 import { SHIFTS, type Shift } from '../data/generator';
 import { REPLAY_DEFAULTS, defaultShiftDay, type ReplayOptions } from '../sim/options';
 import type { ReplayResult } from '../sim/replay';
-import { UsageError } from './args';
+import { parseArgs, UsageError } from './args';
 
 export const SIMULATE_USAGE = 'retail24 simulate [--days 30] [--users-per-day 2000] [--shift-day 18 (0 = no shift)] [--shift behaviour|conversion] ' +
   '[--outcome-share 0.5] [--predict-share 0.5] [--history-days 3] [--seed N] [--out file.json] [--json]';
 
 const OPTIONS = {
-  days: { type: 'string' },
-  'users-per-day': { type: 'string' },
-  'shift-day': { type: 'string' },
-  shift: { type: 'string' },
-  'outcome-share': { type: 'string' },
-  'predict-share': { type: 'string' },
-  'history-days': { type: 'string' },
-  seed: { type: 'string' },
-  out: { type: 'string' },
-  json: { type: 'boolean' },
+  days: 'string',
+  'users-per-day': 'string',
+  'shift-day': 'string',
+  shift: 'string',
+  'outcome-share': 'string',
+  'predict-share': 'string',
+  'history-days': 'string',
+  seed: 'string',
+  out: 'string',
+  json: 'boolean',
 } as const;
 
 function int(values: Record<string, unknown>, name: string, def: number, min: number, max: number): number {
@@ -38,12 +37,9 @@ function share(values: Record<string, unknown>, name: string, def: number): numb
 
 /** The replay options the flags ask for, plus where to write and how to print; bad input is a UsageError naming the flag. */
 export function parseSimulateArgs(argv: string[]): { options: Partial<ReplayOptions>; json: boolean } {
-  let values: Record<string, unknown>;
-  try {
-    ({ values } = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false }));
-  } catch (err) {
-    throw new UsageError(`${(err as Error).message.split('\n')[0]} (usage: ${SIMULATE_USAGE})`);
-  }
+  const parsed = parseArgs(argv, OPTIONS, SIMULATE_USAGE);
+  if (parsed.positional.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(parsed.positional[0])} (usage: ${SIMULATE_USAGE})`);
+  const values: Record<string, unknown> = parsed.flags;
   const days = int(values, 'days', REPLAY_DEFAULTS.days, 1, 3650);
   const shiftDayFlag = int(values, 'shift-day', defaultShiftDay(days), 0, days);
   const shift = values.shift ?? REPLAY_DEFAULTS.shift;
