@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { uniqueDbName } from '../helpers/stack';
 import { connectStore, type Store } from '../../store/db';
 import type { RunningApi } from '../../api/server';
@@ -32,9 +32,7 @@ function load(urls: string[], concurrency: number) {
 }
 
 async function until(pred: () => boolean, ms: number) {
-  const end = Date.now() + ms;
-  while (!pred() && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
-  return pred();
+  return vi.waitFor(() => { if (!pred()) throw new Error('not yet'); }, { timeout: ms, interval: 20 }).then(() => true, () => pred());
 }
 
 describe('the API follows the production alias under load, across processes', () => {

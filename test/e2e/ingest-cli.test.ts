@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import type { Db, MongoClient } from 'mongodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../config';
 import { createWorker } from '../../worker/worker';
 import { testEnv, testStack, uniqueDbName } from '../helpers/stack';
@@ -36,11 +36,10 @@ beforeAll(async () => {
   running = worker.run();
   // The CLI refuses to start a workflow nobody polls for; wait until the server has seen a poll.
   const ns = stack.temporalNamespace;
-  for (let i = 0; i < 100; i++) {
+  await vi.waitFor(async () => {
     const r = await connection.workflowService.describeTaskQueue({ namespace: ns, taskQueue: { name: taskQueue }, taskQueueType: 1 });
-    if ((r.pollers ?? []).length > 0) break;
-    await new Promise((res) => setTimeout(res, 100));
-  }
+    if ((r.pollers ?? []).length === 0) throw new Error(`no poller on ${taskQueue} yet`);
+  }, { timeout: 10_000, interval: 100 });
 });
 
 afterAll(async () => {

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import type { Db, MongoClient } from 'mongodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../config';
 import { createIngestActivities } from '../../activities/ingest';
 import { generateToFiles } from '../../data/generator';
@@ -53,13 +53,11 @@ async function startWorkerProcess(): Promise<ChildProcess> {
 }
 
 async function waitFor<T>(what: string, probe: () => Promise<T | null>, timeoutMs: number): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
+  return vi.waitFor(async () => {
     const v = await probe();
-    if (v !== null) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+    if (v === null) throw new Error(`timed out waiting for ${what}`);
+    return v;
+  }, { timeout: timeoutMs, interval: 200 });
 }
 
 beforeAll(async () => {

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { SAMPLE_CSV, startPipelineHarness, type PipelineHarness } from '../helpers/pipeline';
 import { generateToFiles } from '../../data/generator';
 import { ingestViaWorkflow, startTraining } from '../../client/pipeline';
@@ -25,22 +25,20 @@ async function status(): Promise<MonitorStatus> {
 async function checkNow(): Promise<MonitorStatus> {
   const sentAt = Date.now();
   await monitor.signal(checkNowSignal);
-  for (let i = 0; i < 600; i++) {
+  return vi.waitFor(async () => {
     const s = await status();
-    if (s.lastCheck && Date.parse(s.lastCheck) >= sentAt) return s;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error('monitor did not check within 120 s');
+    if (!(s.lastCheck && Date.parse(s.lastCheck) >= sentAt)) throw new Error(`no check since the signal (last ${s.lastCheck})`);
+    return s;
+  }, { timeout: 120_000, interval: 200 });
 }
 
 /** Waits until the running retrain finishes (the monitor wakes itself when its child completes). */
 async function waitIdle(): Promise<MonitorStatus> {
-  for (let i = 0; i < 1500; i++) {
+  return vi.waitFor(async () => {
     const s = await status();
-    if (!s.currentRun) return s;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error('retrain did not finish within 300 s');
+    if (s.currentRun) throw new Error(`retrain ${s.currentRun} still running`);
+    return s;
+  }, { timeout: 300_000, interval: 200 });
 }
 
 const trigger = (s: MonitorStatus, name: string) => s.triggers.find((t) => t.name === name)!;
@@ -91,11 +89,7 @@ describe('modelMonitor on the real Temporal dev server', () => {
     for (let i = 0; i < 1000 && s.state !== 'checking' && s.checks === before; i++) s = await status();
     expect(s.state, 'the first check was not caught running; the test cannot show the race').toBe('checking');
     await monitor.signal(checkNowSignal); // lands during the check
-    for (let i = 0; i < 600 && s.checks < before + 2; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      s = await status();
-    }
-    expect(s.checks).toBe(before + 2);
+    await expect.poll(async () => (await status()).checks, { timeout: 60_000, interval: 100 }).toBe(before + 2);
   });
 
   it('when nothing changed, then no trigger fires and no run starts', async () => {
@@ -130,15 +124,15 @@ describe('modelMonitor on the real Temporal dev server', () => {
   it('when ops ask for a retrain while one runs, then the request is recorded and not started', async () => {
     expect((await status()).currentRun).not.toBeNull();
     await monitor.signal(requestRetrainSignal, { reason: 'campaign', requestedBy: 'ops-test' });
-    let note: MonitorStatus['history'][number] | undefined;
-    for (let i = 0; i < 100 && !note; i++) {
-      note = (await status()).history.find((x) => x.reason === 'campaign');
-      if (!note) await new Promise((r) => setTimeout(r, 100));
-    }
+    const note = await vi.waitFor(async () => {
+      const found = (await status()).history.find((x) => x.reason === 'campaign');
+      if (!found) throw new Error('the request is not in the history yet');
+      return found;
+    }, { timeout: 10_000, interval: 100 });
     // Either the request met the running retrain (recorded, not started) or that run had just
     // finished and the request started its own; never two runs at once.
-    if (note!.started) expect(note!.runId).toMatch(/-ops-/);
-    else expect(note!.note).toMatch(/in progress/);
+    if (note.started) expect(note.runId).toMatch(/-ops-/);
+    else expect(note.note).toMatch(/in progress/);
     await waitIdle();
   });
 
@@ -164,19 +158,12 @@ describe('modelMonitor on the real Temporal dev server', () => {
   it('when the running retrain is terminated from the client, then the monitor records it as failed and starts the next run', async () => {
     const running = (await status()).currentRun!;
     await h.client.workflow.getHandle(running).terminate('terminated by the monitor test');
-    let s = await status();
-    for (let i = 0; i < 300 && s.currentRun === running; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      s = await status();
-    }
+    await expect.poll(async () => (await status()).currentRun, { timeout: 30_000, interval: 100 }).not.toBe(running);
+    const s = await status();
     expect(s.currentRun).toBeNull();
     expect(s.history.find((x) => x.trigger === 'run-finished' && x.runId === running)?.note).toMatch(/failed/);
     await monitor.signal(requestRetrainSignal, { reason: 'after termination', requestedBy: 'ops-test' });
-    for (let i = 0; i < 300 && !s.currentRun; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      s = await status();
-    }
-    expect(s.currentRun).toMatch(/-ops-/);
+    await expect.poll(async () => (await status()).currentRun, { timeout: 30_000, interval: 100 }).toMatch(/-ops-/);
     await waitIdle();
   });
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { testEnv, testStack, uniqueDbName } from '../helpers/stack';
 import { startWorkerProcess, type WorkerProcess } from '../../testkit/worker-process';
 import { loadConfig, type Config } from '../../config';
@@ -60,11 +60,11 @@ describe('training pipeline durability and scale-out (worker processes on the re
     await ingestViaWorkflow(client, crash.store.db, crash.config, csv);
     const handle = await startTraining(client, crash.config, 'manual', 'crash');
     const cells = crash.store.db.collection(COLLECTIONS.cvCells);
-    for (let i = 0; i < 1200 && killedAfterCells === 0; i++) {
+    killedAfterCells = await vi.waitFor(async () => {
       const n = await cells.countDocuments({ runId: handle.workflowId });
-      if (n >= 2) killedAfterCells = n;
-      else await new Promise((r) => setTimeout(r, 100));
-    }
+      if (n < 2) throw new Error(`${n} cells stored, waiting for 2`);
+      return n;
+    }, { timeout: 120_000, interval: 100 });
     await crash.workers[0]!.kill('SIGKILL');
     const replacement = startWorkerProcess(crash.env);
     crash.workers.push(replacement);

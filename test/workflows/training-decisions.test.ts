@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startPipelineHarness, type PipelineHarness } from '../helpers/pipeline';
 import { startTestApi, call, TOKEN } from '../api/api-harness';
 import { uploadFile } from '../../store/uploads';
@@ -139,10 +139,9 @@ describe('settings, leakage and time zones travel with the run', () => {
 });
 
 async function waitForModel(api: RunningApi, body: unknown) {
-  for (let i = 0; i < 100; i++) {
+  return vi.waitFor(async () => {
     const r = await call(`${api.url}/v1/predict`, { body, token: TOKEN });
-    if (r.status !== 503) return r;
-    await new Promise((res) => setTimeout(res, 100));
-  }
-  throw new Error('the API never loaded a model');
+    if (r.status === 503) throw new Error('the API never loaded a model');
+    return r;
+  }, { timeout: 10_000, interval: 100 });
 }
