@@ -21,7 +21,7 @@ import { chooseThreshold } from '../ml/threshold';
 import { confusionAt, precisionRecallF1, rocAuc } from '../ml/metrics';
 import type { Matrix } from '../ml/matrix';
 import { decidePromotion } from '../activities/promotion';
-import { Rng } from '../data/random';
+import { seededRng } from '../ml/rng';
 import type { PromotionPolicy } from '../common/workflow-types';
 import type { UserRecord } from '../data/record';
 import { featurise, generatedUsers, hashSplit } from './decisions-data';
@@ -85,7 +85,7 @@ async function gridBench(users: number) {
 
 /** The first round's stratified split, re-drawn per snapshot with one seed (data/split.ts before issue 9). */
 function legacyStratifiedSplit(y: Uint8Array, fraction: number, seed: number): { train: number[]; holdout: number[] } {
-  const rng = new Rng(seed);
+  const rng = seededRng(seed);
   const isHold = new Uint8Array(y.length);
   for (const cls of [0, 1]) {
     const members: number[] = [];

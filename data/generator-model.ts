@@ -2,7 +2,7 @@
  * The synthetic user model behind `generateUsers` (documented in data/GENERATOR.md). Kept apart
  * from the output code so the probability model reads in one place.
  */
-import { Rng, cumulative } from './random';
+import { seededRng, cumulative, type Rng } from '../ml/rng';
 
 const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
@@ -148,7 +148,7 @@ export function drawPurchase(rng: Rng, b0: number, u: SimUser): number | null {
  * users drawn from their own seed; bisection, since the mean is monotone in b0.
  */
 export function calibrateIntercept(baseRate: number, seed: number, startMs: number, days: number, pilot = 20_000): number {
-  const rng = new Rng((seed ^ 0x5bd1e995) >>> 0);
+  const rng = seededRng((seed ^ 0x5bd1e995) >>> 0);
   const ctx = makeContext(false, startMs, days);
   const scores = new Float64Array(pilot);
   for (let i = 0; i < pilot; i++) scores[i] = simulateUser(rng, ctx).score;

@@ -5,7 +5,7 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { rocAuc } from '../ml/metrics';
-import { Rng } from './random';
+import { seededRng, type Rng } from '../ml/rng';
 import {
   CONVERSION_RATE_FACTOR, SHIFTS, calibrateIntercept, drawPurchase, makeContext, simulateUser, trueProbability,
   type ModelContext, type Shift, type SimUser,
@@ -131,7 +131,7 @@ function prepare(opts: Partial<GenerateOptions> & { users: number }): Prepared {
 }
 
 function latestFirstOpenOf({ o, b0, ctx }: Prepared): number {
-  const rng = new Rng(o.seed);
+  const rng = seededRng(o.seed);
   let latest = -Infinity;
   for (let i = 0; i < o.users; i++) {
     const { u } = drawUser(rng, ctx, b0);
@@ -172,7 +172,7 @@ export function* generateUsers(opts: Partial<GenerateOptions> & { users: number 
 }
 
 function* rowsOf({ o, b0, ctx }: Prepared, asOf: number | null): Generator<GeneratedRow> {
-  const rng = new Rng(o.seed);
+  const rng = seededRng(o.seed);
   for (let i = 0; i < o.users; i++) {
     const { u, purchase } = drawUser(rng, ctx, b0);
     if (asOf !== null && u.firstOpen > asOf) continue; // not in the export yet

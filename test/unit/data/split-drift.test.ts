@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { holdoutHash, splitHoldout } from '../../../data/split';
 import { driftReport, psi, referenceHistograms } from '../../../ml/drift';
-import { Rng } from '../../../data/random';
+import { seededRng } from '../../../ml/rng';
 
 describe('splitHoldout', () => {
   const n = 1000;
@@ -48,7 +48,7 @@ describe('splitHoldout', () => {
 });
 
 describe('psi', () => {
-  const rng = new Rng(3);
+  const rng = seededRng(3);
   const sample = (shift: number, m: number) => Float64Array.from({ length: m }, () => rng.normal() + shift);
 
   it('when current data come from the reference distribution, then PSI is below the warning level', () => {

@@ -4,7 +4,7 @@ import {
   AudienceCurve, HoldoutCurve, expectedOutcome, gainsByDecile, observedAtShare, observedGainsByDecile, plainSummary,
   scoreHistogram, selectAudience, wilsonInterval,
 } from '../../../ml/audience';
-import { Rng } from '../../../data/random';
+import { seededRng } from '../../../ml/rng';
 
 /** p_i = (i + 0.5) / n, descending. The top k sum to k - k^2 / (2n) and all n to n / 2, so at share
  * s = k / n: expected recall = s (2 - s), expected precision = 1 - s / 2, lift = 2 - s. */
@@ -14,7 +14,7 @@ function grid(n: number): Float64Array {
 
 /** A perfectly calibrated holdout: p on a grid, y ~ Bernoulli(p) from a seeded PRNG. */
 function calibratedHoldout(m: number, seed: number): HoldoutCurve {
-  const rng = new Rng(seed);
+  const rng = seededRng(seed);
   const p = grid(m);
   const y = Uint8Array.from(p, (q) => (rng.next() < q ? 1 : 0));
   return HoldoutCurve.fromLabelled(p, y);
