@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { packArrays, unpackArrays } from '../../../store/typed-pack';
+import { CorruptArtifactError } from '../../../common/errors';
+import { deserializeModel } from '../../../ml/serialize';
 
 describe('typed-array pack', () => {
   it('when arrays of mixed types are packed, then unpacking returns identical values and meta', () => {
@@ -16,5 +18,25 @@ describe('typed-array pack', () => {
 
   it('when the buffer is not a pack, then unpacking refuses it', () => {
     expect(() => unpackArrays(Buffer.from('hello world'))).toThrow(/bad magic/);
+  });
+
+  // Before the one container (ml/container.ts), a pack cut short inside its data unpacked without
+  // complaint: the typed-array view threw a RangeError, or a short last array read past nothing.
+  it('when a pack is cut short, then unpacking names the array that runs past the end', () => {
+    const full = packArrays({ a: new Float64Array(10), b: new Int32Array(10) });
+    const cut = full.subarray(0, full.length - 8);
+    expect(() => unpackArrays(cut)).toThrow(CorruptArtifactError);
+    expect(() => unpackArrays(cut)).toThrow(/typed-array pack: array "b" runs past the end/);
+  });
+
+  it('when a pack is handed to the model loader (or the other way round), then each refuses the other format', () => {
+    const pack = packArrays({ a: new Float64Array(2) });
+    expect(() => deserializeModel(pack)).toThrow(/not a retail24 model envelope \(bad magic bytes\)/);
+  });
+
+  it('when the header is damaged, then the error says so instead of a JSON SyntaxError', () => {
+    const pack = Buffer.from(packArrays({ a: new Float64Array(2) }));
+    pack.write('}', 9, 'latin1');
+    expect(() => unpackArrays(pack)).toThrow(/typed-array pack: header is not JSON/);
   });
 });
