@@ -241,14 +241,15 @@ describe('pairedBootstrap', () => {
     expect(coveredPrecision / trials).toBeGreaterThanOrEqual(0.85);
   }, 30_000);
 
-  it('when run with 1000 resamples on 20k rows, then it finishes within the 2 s budget (4 s with load headroom)', () => {
-    // budget from the requirement (1000 resamples x 20k rows in 1-2 s); doubled for a shared 2-core machine
+  // Speed is a bench's business (bench/decisions.ts promotion times the gate), not a timed test.
+  it('when run with 1000 resamples on 20k rows, then every resample is drawn and a real AUC gap is resolved', () => {
+    // score = label + sd·N(0,1): true ROC AUC Φ(1/(sd·√2)) is 0.760 at sd 1 and 0.681 at sd 1.5, a gap
+    // of 0.079 against a standard error near 0.005 at 20k rows: the interval lies above 0.
     const { y, scores } = scoredData(41, 20_000, 0.3, [1, 1.5]);
-    const t0 = performance.now();
-    const r = pairedBootstrap(y, scores[0], scores[1], { targetRecall: 0.8, resamples: 1000 });
-    const ms = performance.now() - t0;
+    const r = pairedBootstrap(y, scores[0]!, scores[1]!, { targetRecall: 0.8, resamples: 1000 });
     expect(r.resamples).toBe(1000);
-    expect(ms).toBeLessThan(4000);
+    expect(r.interval.rocAuc[0]).toBeGreaterThan(0);
+    expect(r.interval.rocAuc[0]).toBeLessThanOrEqual(r.interval.rocAuc[1]);
   }, 30_000);
 
   it('when options are out of range, then a RangeError names the value', () => {
