@@ -1,3 +1,4 @@
+import { parse as parseCsv } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import type { Client } from '@temporalio/client';
@@ -148,6 +149,15 @@ describe('scoring API over HTTP against the MongoDB-protocol server', () => {
     expect(lines[1]).toBe(`2,u1,${single.json.probability},${single.json.decision ? 1 : 0},`);
     expect(lines[2]).toMatch(/^3,,,,.*bad-timestamp.*first_open/);
     expect(lines[3]).toMatch(/^4,,,,.*age-out-of-range/);
+  });
+
+  it('when an uploaded user id is a spreadsheet formula, then the scored CSV carries it as text', async () => {
+    const csv = 'user_id,first_open,screen_list\n"=HYPERLINK(""http://evil"",""x"")",2026-03-01 20:15:00,home\n@SUM(A1),2026-03-01 20:15:00,home\n-7,2026-03-01 20:15:00,home\n';
+    const r = await call(`${api.url}/v1/predict/batch`, { raw: csv, type: 'text/csv' });
+    expect(r.status).toBe(200);
+    const cells = (parseCsv(r.text) as string[][]).slice(1).map((row) => row[1]);
+    // A leading ' makes a spreadsheet show the cell as text; a plain number is no formula and stays.
+    expect(cells).toEqual(['\'=HYPERLINK("http://evil","x")', "'@SUM(A1)", '-7']);
   });
 
   it('when the CSV is unusable, then a 4xx JSON error says why', async () => {
