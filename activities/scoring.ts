@@ -3,7 +3,7 @@ import { getAlias } from '../store/registry';
 import { loadVersion, type LoadedModel } from '../store/model-loader';
 import { forEachUser } from '../store/users';
 import { packArrays, unpackArrays } from '../store/typed-pack';
-import { dropScoreJobs, readScoreJob, writeScoreJob } from '../store/score-jobs';
+import { dropScoreJobs, ORPHAN_PLAN_MS, readScoreJob, startScoreJobs, sweepScoreJobs, writeScoreJob } from '../store/score-jobs';
 import { dataTime as dataNow } from '../store/data-time';
 import { listAudiences } from '../store/audiences';
 import { insertScores, scoreId, scoredUsers, type ScoreDoc } from '../store/scores';
@@ -61,6 +61,9 @@ export function createScoringActivities({ db }: ActivityDeps) {
       // The workflow names the plan, so a retried plan (a crash mid-read) starts its collection afresh
       const planId = args.planId && /^[A-Za-z0-9_-]{1,64}$/.test(args.planId) ? args.planId : randomBytes(6).toString('hex');
       await dropScoreJobs(db, planId);
+      await startScoreJobs(db, planId);
+      const swept = await sweepScoreJobs(db, { keep: planId });
+      if (swept.length > 0) activityLog().info(`dropped ${swept.length} orphaned scoring-job collection(s) older than ${ORPHAN_PLAN_MS / 3_600_000} h`, { swept });
       let batch: UserRecord[] = [];
       let nJobs = 0;
       let users = 0;
