@@ -17,33 +17,46 @@ function show(v: unknown): string {
   return typeof v === 'number' ? String(v) : v === undefined ? 'nothing' : JSON.stringify(v);
 }
 
+interface Bounds {
+  gt?: number;
+  max?: number;
+  lt?: number;
+  int?: boolean;
+}
+
 /**
  * A numeric field whose every failure message starts with the field's name, so an API 400 or a
- * CLI error says which field is wrong and what was sent.
+ * CLI error says which field is wrong and what was sent. The bounds are zod checks (not a
+ * refinement), so the OpenAPI document generated from this schema carries them too.
  */
-function numberField(field: string, requirement: string, ok: (v: number) => boolean) {
-  return z
-    .number({
-      errorMap: (issue, ctx) => ({
-        message: ctx.data === undefined ? `${field} is required` : `${field} must be a number, got ${show(ctx.data)}`,
-      }),
-    })
-    .refine(ok, (v) => ({ message: `${field} must be ${requirement}, got ${show(v)}` }));
+function numberField(field: string, requirement: string, b: Bounds) {
+  let n = z.number({
+    errorMap: (issue, ctx) => ({
+      message: ctx.data === undefined ? `${field} is required`
+        : issue.code === 'invalid_type' && typeof ctx.data !== 'number' ? `${field} must be a number, got ${show(ctx.data)}`
+        : `${field} must be ${requirement}, got ${show(ctx.data)}`,
+    }),
+  });
+  if (b.int) n = n.int().max(Number.MAX_SAFE_INTEGER);
+  if (b.gt !== undefined) n = n.gt(b.gt);
+  if (b.max !== undefined) n = n.max(b.max);
+  if (b.lt !== undefined) n = n.lt(b.lt);
+  return n;
 }
 
 const topPercent = z
-  .object({ kind: z.literal('top_percent'), percent: numberField('percent', 'in (0, 100]', (v) => v > 0 && v <= 100) })
+  .object({ kind: z.literal('top_percent'), percent: numberField('percent', 'in (0, 100]', { gt: 0, max: 100 }) })
   .strict();
 const topN = z
-  .object({ kind: z.literal('top_n'), n: numberField('n', 'an integer ≥ 1', (v) => Number.isSafeInteger(v) && v >= 1) })
+  .object({ kind: z.literal('top_n'), n: numberField('n', 'an integer ≥ 1', { int: true, gt: 0 }) })
   .strict();
 // recall 1 and precision 0 are excluded on purpose: "recall 1" means the whole population whenever
 // any user has p > 0, and "precision ≥ 0" is met by everyone; neither is a targeting decision.
 const targetRecall = z
-  .object({ kind: z.literal('target_recall'), recall: numberField('recall', 'in (0, 1)', (v) => v > 0 && v < 1) })
+  .object({ kind: z.literal('target_recall'), recall: numberField('recall', 'in (0, 1)', { gt: 0, lt: 1 }) })
   .strict();
 const minPrecision = z
-  .object({ kind: z.literal('min_precision'), precision: numberField('precision', 'in (0, 1)', (v) => v > 0 && v < 1) })
+  .object({ kind: z.literal('min_precision'), precision: numberField('precision', 'in (0, 1)', { gt: 0, lt: 1 }) })
   .strict();
 
 /** One audience rule, discriminated by `kind`; unknown keys are rejected (a typo is not a default). */

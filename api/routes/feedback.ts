@@ -2,47 +2,25 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { recordOutcomes } from '../../store/outcomes';
 import { resolveWithOutcomes } from '../../store/users';
-import { parseTimestamp } from '../../data/timestamp';
-import { MAX_USER_ID_LENGTH } from '../../data/record';
 import { ensureMonitor } from '../../client/monitor';
 import { requestRetrainSignal } from '../../common/messages';
 import { withTimeout } from '../../common/timeout';
 import { HttpError } from '../errors';
 import { requireToken } from '../auth';
 import { parseBody, requireJson } from '../validation';
+import { outcomeSchema, retrainBodySchema } from '../schemas';
 import type { AppDeps } from '../deps';
-
-const userId = z.union([
-  z.string().trim().min(1, 'must not be empty').max(MAX_USER_ID_LENGTH, `at most ${MAX_USER_ID_LENGTH} characters`),
-  z.number().int('must be an integer').nonnegative('must be >= 0').max(Number.MAX_SAFE_INTEGER).transform(String),
-], { errorMap: () => ({ message: `must be a non-empty string of at most ${MAX_USER_ID_LENGTH} chars or a non-negative integer` }) });
-
-const timestamp = z.union([z.string(), z.number().finite()], { errorMap: () => ({ message: 'must be an ISO 8601 / YYYY-MM-DD HH:MM:SS timestamp (UTC) or epoch milliseconds' }) })
-  .transform((v, ctx) => {
-    const ms = typeof v === 'number' ? v : parseTimestamp(v, 'UTC');
-    if (ms === null || !Number.isFinite(ms) || Math.abs(ms) > 8.64e15) {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'not an ISO 8601 or YYYY-MM-DD HH:MM:SS timestamp (UTC) or epoch milliseconds' });
-      return z.NEVER;
-    }
-    return new Date(ms);
-  });
-
-const outcome = z.object({ user_id: userId, purchase_date: timestamp }).strict();
-const retrainBody = z.object({
-  reason: z.string({ required_error: 'is required', invalid_type_error: 'must be a string' }).trim().min(1, 'must not be empty').max(500, 'at most 500 characters'),
-  requestedBy: z.string().trim().min(1).max(100).optional(),
-}).strict();
 
 /** POST /v1/outcomes (real purchases, token) and POST /v1/retrain (signals the monitor, token). */
 export function feedbackRouter(deps: AppDeps): Router {
   const r = Router();
   const auth = requireToken(deps.config.API_TOKEN);
   const max = deps.config.PREDICT_MAX_BATCH;
-  const outcomeList = z.array(outcome).min(1, 'must not be empty');
+  const outcomeList = z.array(outcomeSchema).min(1, 'must not be empty');
 
   r.post('/v1/outcomes', auth, requireJson, async (req, res) => {
     if (Array.isArray(req.body) && req.body.length > max) throw new HttpError(413, 'too-many-outcomes', `body has ${req.body.length} outcomes; the limit is ${max}`);
-    const list = Array.isArray(req.body) ? parseBody(outcomeList, req.body) : [parseBody(outcome, req.body)];
+    const list = Array.isArray(req.body) ? parseBody(outcomeList, req.body) : [parseBody(outcomeSchema, req.body)];
     // One user, one purchase: the earliest reported wins (recordOutcomes uses $min).
     const written = await recordOutcomes(deps.db, list.map((o) => ({ userId: o.user_id, purchaseAt: o.purchase_date })));
     // A reported purchase is an observation: pending users it concerns get their label now.
@@ -51,7 +29,7 @@ export function feedbackRouter(deps: AppDeps): Router {
   });
 
   r.post('/v1/retrain', auth, requireJson, async (req, res) => {
-    const body = parseBody(retrainBody, req.body);
+    const body = parseBody(retrainBodySchema, req.body);
     const client = deps.temporal;
     if (!client) throw new HttpError(503, 'temporal-unavailable', 'this API process has no Temporal connection: check TEMPORAL_ADDRESS and /readyz');
     try {

@@ -1,24 +1,14 @@
 import { Router } from 'express';
-import { z } from 'zod';
 import { aliasHistory, AliasConflictError, getAlias, listAliases, listModelNames, listVersions, setAlias, VersionNotFoundError } from '../../store/registry';
 import { PRODUCTION_ALIAS } from '../../common/constants';
 import { HttpError } from '../errors';
 import { requireToken } from '../auth';
 import { parseBody, requireJson } from '../validation';
+import { ALIAS_NAME_PATTERN, MODEL_NAME_PATTERN, aliasBodySchema } from '../schemas';
 import type { AppDeps } from '../deps';
 
-const MODEL_NAME = /^[A-Za-z0-9_.-]{1,80}$/;
-const ALIAS_NAME = /^[a-z][a-z0-9_-]{0,31}$/;
-
-const aliasBody = z
-  .object({
-    version: z.number({ invalid_type_error: 'must be an integer version number' }).int('must be an integer').min(1, 'must be >= 1').max(1_000_000_000, 'must be <= 1e9'),
-    reason: z.string({ invalid_type_error: 'must be a string' }).trim().min(1, 'must not be empty').max(500, 'at most 500 characters'),
-    /** Compare-and-set: only move if the alias still points at this version (null = unset). */
-    expect: z.number().int().min(1).nullable().optional(),
-    by: z.string().trim().min(1).max(100).optional(),
-  })
-  .strict();
+const MODEL_NAME = MODEL_NAME_PATTERN;
+const ALIAS_NAME = ALIAS_NAME_PATTERN;
 
 function checkName(name: string): string {
   if (!MODEL_NAME.test(name)) throw new HttpError(400, 'invalid-model-name', `model name ${JSON.stringify(name.slice(0, 100))} must match ${MODEL_NAME.source}`, [{ field: 'name', rule: 'pattern', message: `must match ${MODEL_NAME.source}` }]);
@@ -67,7 +57,7 @@ export function modelsRouter(deps: AppDeps): Router {
     const name = checkName(params.name!);
     const alias = params.alias!;
     if (!ALIAS_NAME.test(alias)) throw new HttpError(400, 'invalid-alias', `alias ${JSON.stringify(alias.slice(0, 100))} must match ${ALIAS_NAME.source}`, [{ field: 'alias', rule: 'pattern', message: `must match ${ALIAS_NAME.source}` }]);
-    const body = parseBody(aliasBody, req.body);
+    const body = parseBody(aliasBodySchema, req.body);
     try {
       const { from, changed } = await setAlias(deps.db, name, alias, body.version, { by: body.by ?? 'api', reason: body.reason, ...(body.expect !== undefined ? { expect: body.expect } : {}) });
       // This process follows at once; the others within MODEL_POLL_MS.

@@ -2,6 +2,7 @@ import { loadConfig, type Config } from '../../config';
 import { startApi, type RunningApi } from '../../api/server';
 import { testEnv } from '../helpers/stack';
 import type { Logger } from '../../obs/logger';
+import { checkDocumented } from './conformance';
 
 export const TOKEN = 'test-token-0123456789abcdef';
 
@@ -24,7 +25,8 @@ export async function call(url: string, init: { method?: string; body?: unknown;
     body = JSON.stringify(init.body);
     headers['content-type'] = init.type ?? 'application/json';
   }
-  const res = await fetch(url, { method: init.method ?? (body === undefined ? 'GET' : 'POST'), headers, body });
+  const method = init.method ?? (body === undefined ? 'GET' : 'POST');
+  const res = await fetch(url, { method, headers, body });
   const text = await res.text();
   let json: any; // eslint-disable-line @typescript-eslint/no-explicit-any
   try {
@@ -32,6 +34,7 @@ export async function call(url: string, init: { method?: string; body?: unknown;
   } catch {
     json = undefined;
   }
+  checkDocumented(method, url, res.status, res.headers.get('content-type'), json);
   return { status: res.status, json, text, headers: res.headers };
 }
 
