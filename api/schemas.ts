@@ -144,11 +144,15 @@ const observedSchema = z.object({
   precisionInterval: z.tuple([n, n]).nullable().openapi({ description: 'Wilson 95 %' }), observedRecall: nn, lift: nn, expectedBuyers: n,
 }).strict().openapi('ObservedOutcome', { description: "the production version's holdout at the same share: observed buyers among users it never trained on" });
 const gainsRow = z.object({ decile: z.number().int(), size: z.number().int(), share: nn, buyersShare: nn, cumulativeLift: nn, decileLift: nn }).strict();
-export const figuresSchema = z.object({
+const figuresShape = {
   rule: audienceRuleSchema, label: z.string(), version: z.number().int(), population: z.number().int(), threshold: nn,
   expected: expectedSchema, observed: observedSchema.nullable(), summary: z.string(),
-}).strict().openapi('AudienceFigures');
-export const previewResponseSchema = figuresSchema.extend({
+};
+export const figuresSchema = z.object(figuresShape).strict().openapi('AudienceFigures');
+// Not figuresSchema.extend(): the generator writes an extension as allOf [ref, extra], and a strict
+// extra part then forbids the base's fields (the fuzz run's first finding).
+export const previewResponseSchema = z.object({
+  ...figuresShape,
   charts: z.object({
     histogram: z.object({ edges: z.array(n), counts: z.array(z.number().int()) }).strict(),
     gains: z.array(gainsRow), observedGains: z.array(gainsRow).nullable(), reliability: z.unknown().nullable(),

@@ -9,7 +9,7 @@
  * `--node-options "<flags>"` sets NODE_OPTIONS for the worker (to compare heap settings).
  * Writes bench/results/ingest-worker-<users>-<date>[-label].json.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -23,6 +23,7 @@ import { connectStore } from '../store/db';
 import { getRun } from '../store/runs';
 import { ingestViaWorkflow, startTraining } from '../client/pipeline';
 import { boolFlag, intFlag, scriptArgs, strFlag } from '../cli/args';
+import { closeBenchStack, closeBenchStore } from './site';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -133,13 +134,10 @@ export async function runWorkerMemoryBench(opts: WorkerMemoryOptions = {}) {
     } finally {
       proc.kill('SIGTERM');
       await exited;
-      await connection.close();
-      await store.db.dropDatabase().catch(() => undefined);
-      await store.close();
+      await closeBenchStore(connection, store);
     }
   } finally {
-    await stack?.stop();
-    rmSync(tmp, { recursive: true, force: true });
+    await closeBenchStack(stack, tmp);
   }
 }
 

@@ -39,6 +39,7 @@ import { readUsers, registerFixtureModel } from '../testkit/model-fixture';
 import { startWorkerProcess } from '../testkit/worker-process';
 import { workerPid } from './ingest-worker';
 import { boolFlag, intFlag, numFlag, scriptArgs } from '../cli/args';
+import { closeBenchStack, closeBenchStore } from './site';
 
 export interface ScoreBenchOptions {
   /** Stored users to score. @default 1_000_000, or 20_000 when quick */
@@ -338,13 +339,10 @@ export async function runScoreBench(opts: ScoreBenchOptions = {}) {
       return result;
     } finally {
       await worker.kill('SIGTERM');
-      await connection.close();
-      await store.db.dropDatabase().catch(() => undefined);
-      await store.close();
+      await closeBenchStore(connection, store);
     }
   } finally {
-    await stack?.stop();
-    rmSync(tmp, { recursive: true, force: true });
+    await closeBenchStack(stack, tmp);
   }
 }
 

@@ -1,14 +1,13 @@
 /** ml-random-forest 2.1.0 as the reference engine (ml/reference-forest.ts); stored as its own toJSON() in one UTF-8 array. */
 import type { Engine } from './engine';
 import { ReferenceForest, fitReferenceForest } from './reference-forest';
-import { resolveForestOptions, type ForestOptions } from './forest-options';
+import { FOREST_OPTIONS_SEAM, type ForestOptions } from './forest-options';
 
 export const mlRandomForestEngine: Engine<ForestOptions, ReferenceForest> = {
   name: 'ml-random-forest',
-  resolveOptions: (params) => resolveForestOptions(params as Partial<ForestOptions>),
+  ...FOREST_OPTIONS_SEAM,
   fit: (X, y, options, hooks) => fitReferenceForest(X, y, options, hooks),
   owns: (model): model is ReferenceForest => model instanceof ReferenceForest,
-  optionsOf: (model) => model.options,
   toArrays: (model) => [['json', new TextEncoder().encode(JSON.stringify(model.toJSON()))]],
   fromArrays: (arrays, nFeatures, options) => ReferenceForest.fromJSON(JSON.parse(new TextDecoder().decode(arrays.json)), nFeatures, options),
 };

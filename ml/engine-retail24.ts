@@ -2,7 +2,7 @@
 import { CorruptArtifactError } from '../common/errors';
 import type { Engine, StoredArray } from './engine';
 import { RandomForest, fitRandomForest, type FlatForest } from './forest';
-import { resolveForestOptions, type ForestOptions } from './forest-options';
+import { FOREST_OPTIONS_SEAM, type ForestOptions } from './forest-options';
 
 /** Check a loaded forest's arrays fit together, so a damaged blob fails here and not as NaN scores. */
 function checkFlatForest(arrays: Record<string, StoredArray>, nFeatures: number): FlatForest {
@@ -30,10 +30,9 @@ function checkFlatForest(arrays: Record<string, StoredArray>, nFeatures: number)
 
 export const retail24Engine: Engine<ForestOptions, RandomForest> = {
   name: 'retail24',
-  resolveOptions: (params) => resolveForestOptions(params as Partial<ForestOptions>),
+  ...FOREST_OPTIONS_SEAM,
   fit: (X, y, options, hooks) => fitRandomForest(X, y, options, hooks),
   owns: (model): model is RandomForest => model instanceof RandomForest,
-  optionsOf: (model) => model.options,
   // an empty cover (a forest loaded from an envelope without one) is left out: saved again, it stays such an envelope
   toArrays: (model) => (Object.entries(model.flat) as [string, StoredArray][]).filter(([name, a]) => name !== 'cover' || a.length > 0),
   fromArrays: (arrays, nFeatures, options) => new RandomForest(options, nFeatures, checkFlatForest(arrays, nFeatures)),

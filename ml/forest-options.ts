@@ -85,3 +85,12 @@ export function featuresPerSplit(maxFeatures: ForestOptions['maxFeatures'], d: n
   }
   return Math.min(d, Math.max(1, m));
 }
+
+/**
+ * The part of an engine (ml/engine.ts) every random-forest engine shares: grid parameters
+ * resolved to ForestOptions, and a fitted model's options read back from it.
+ */
+export const FOREST_OPTIONS_SEAM = {
+  resolveOptions: (params: Record<string, unknown>): ForestOptions => resolveForestOptions(params as Partial<ForestOptions>),
+  optionsOf: (model: { readonly options: ForestOptions }): ForestOptions => model.options,
+};

@@ -1,9 +1,10 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { Db } from 'mongodb';
 import { uniqueDbName } from '../helpers/stack';
+import { hasChromium, launchBrowser, warnIfNoChromium } from '../helpers/browser';
 import { readUsers, registerFixtureModel, SAMPLE_CSV } from '../../testkit/model-fixture';
 import { startTestApi } from '../api/api-harness';
 import { connectStore, type Store } from '../../store/db';
@@ -23,10 +24,8 @@ import { audienceFormat } from '../../api/routes/pages-audiences';
 import type { RunningApi } from '../../api/server';
 import type { Config } from '../../config';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = 'test-artifacts/screenshots';
-const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium) console.warn(`browser test skipped: no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`);
+warnIfNoChromium('browser test');
 
 /** sample/users.csv holds 10,000 valid users (sample/README.md), each scored once. */
 const SAMPLE_USERS = 10_000;
@@ -92,13 +91,7 @@ describe.skipIf(!hasChromium)('the audiences page in headless Chromium against a
     mkdirSync(SHOTS, { recursive: true });
     ({ api, config } = await startTestApi(uniqueDbName(import.meta.url)));
     store = await connectStore(config.MONGODB_URI!, config.MONGODB_DB);
-    const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    page.on('pageerror', (e) => pageErrors.push(e.message));
+    ({ browser, page } = await launchBrowser(pageErrors));
     noJs = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 1280, height: 900 } });
 
     const users = await readUsers(SAMPLE_CSV);

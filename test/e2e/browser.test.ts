@@ -1,7 +1,8 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { uniqueDbName } from '../helpers/stack';
+import { hasChromium, launchBrowser, warnIfNoChromium } from '../helpers/browser';
 import { connectStore, type Store } from '../../store/db';
 import { patchRun } from '../../store/runs';
 import type { RunningApi } from '../../api/server';
@@ -10,10 +11,8 @@ import type { ModelVersionDoc } from '../../store/registry';
 import { ingestUsers, readUsers, registerFixtureModel, DRIFT_CSV, SAMPLE_CSV } from '../../testkit/model-fixture';
 import { startTestApi, TOKEN } from '../api/api-harness';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = 'test-artifacts/screenshots';
-const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium) console.warn(`browser test skipped: no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`);
+warnIfNoChromium('browser test');
 
 const XSS = '<script>window.__xss = 1</script><img src=x onerror="window.__xss = 2">';
 let store: Store;
@@ -41,13 +40,7 @@ describe.skipIf(!hasChromium)('status pages in headless Chromium against a real 
     await patchRun(store.db, v1.runId, { reason: XSS });
     await ingestUsers(store.db, await readUsers(DRIFT_CSV, 1500));
     await api.models.refresh();
-    const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    page.on('pageerror', (e) => pageErrors.push(e.message));
+    ({ browser, page } = await launchBrowser(pageErrors));
   });
   afterAll(async () => {
     await browser?.close();
