@@ -3,6 +3,7 @@ import { GridFSBucket, type Binary, type Db, type Document } from 'mongodb';
 import { Readable } from 'node:stream';
 import { serverProfile } from './server';
 import { CorruptArtifactError } from '../common/errors';
+import { isDuplicateKey } from './bulk';
 
 /** Thrown when a blob's bytes do not match the checksum it was stored under. */
 export class ChecksumMismatchError extends CorruptArtifactError {
@@ -39,7 +40,7 @@ export async function putBlob(db: Db, bucket: string, id: string, data: Uint8Arr
     up.end(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
   }).catch((err: { code?: number }) => {
     // A concurrent writer of the same id won the race; the content is identical by construction.
-    if (err?.code !== 11000) throw err;
+    if (!isDuplicateKey(err)) throw err;
   });
   return { id, sha256: digest, bytes: data.byteLength };
 }

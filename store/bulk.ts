@@ -25,6 +25,11 @@ export async function bulkWriteInBatches<T extends Document>(db: Db, col: Collec
 /** MongoDB's (and FerretDB's) duplicate-key error code. */
 const DUPLICATE_KEY = 11000;
 
+/** Whether `err` is a duplicate-key error (an insert of an `_id` or unique key already stored). */
+export function isDuplicateKey(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === DUPLICATE_KEY;
+}
+
 /**
  * Unordered `insertMany` where a duplicate `_id` is not an error: what is already stored stays.
  * Returns how many were inserted and the indexes (into `docs`) of the duplicates; any other

@@ -1,6 +1,7 @@
 import type { Db } from 'mongodb';
 import { COLLECTIONS } from './collections';
 import type { Params, PromotionRecord, ThresholdChoice, Trigger } from '../common/workflow-types';
+import { isDuplicateKey } from './bulk';
 
 export type VersionStatus = 'candidate' | 'production' | 'rejected' | 'archived';
 
@@ -101,7 +102,7 @@ export async function registerVersion(db: Db, doc: Omit<ModelVersionDoc, '_id' |
       );
       return full;
     } catch (err) {
-      if ((err as { code?: number }).code !== 11000) throw err;
+      if (!isDuplicateKey(err)) throw err;
     }
   }
   throw new Error(`could not allocate a version number for ${doc.modelName} after 10 attempts`);
@@ -165,7 +166,7 @@ export async function setAlias(
     try {
       await aliases(db).insertOne({ _id, ...set });
     } catch (err) {
-      if ((err as { code?: number }).code !== 11000) throw err;
+      if (!isDuplicateKey(err)) throw err;
       const actual = (await aliases(db).findOne({ _id }))?.version ?? null;
       if (actual !== version) throw new AliasConflictError(modelName, alias, null, actual);
       return { from: null, changed: false };

@@ -5,6 +5,7 @@ import { basename } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { GridFSBucket, type Db } from 'mongodb';
 import { BUCKETS } from './collections';
+import { isDuplicateKey } from './bulk';
 
 export interface Upload {
   uploadId: string;
@@ -29,7 +30,7 @@ export async function uploadFile(db: Db, path: string): Promise<Upload> {
   const fileName = basename(path);
   if ((await bucket.find({ _id: uploadId as never }).limit(1).toArray()).length === 0) {
     await pipeline(createReadStream(path), bucket.openUploadStreamWithId(uploadId as never, fileName, { metadata: { sha256: uploadId, bytes: size } })).catch((err: { code?: number }) => {
-      if (err?.code !== 11000) throw err;
+      if (!isDuplicateKey(err)) throw err;
     });
   }
   return { uploadId, fileName, bytes: size };
