@@ -1,14 +1,17 @@
 import { parseArgs, UsageError } from '../cli/args';
 
-/** `retail24 bench <train|predict|ingest|score> [--json] [--quick]`: runs a benchmark from bench/, prints its JSON. */
+/** `retail24 bench <train|predict|ingest|score> [--json] [--quick]` (train also `--sizes`, `--trees`, `--depth`): runs a benchmark from bench/, prints its JSON. */
 export async function benchCommand(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, { json: 'boolean', quick: 'boolean' });
+  const args = parseArgs(argv, { json: 'boolean', quick: 'boolean', sizes: 'string', trees: 'string', depth: 'string' });
   const which = args.positional[0];
   const quick = args.flags.quick === true;
   let result: unknown;
   switch (which) {
     case 'train':
-      result = await (await import('./train')).runTrainBench({ quick });
+      {
+      const train = await import('./train');
+      result = await train.runTrainBench(train.trainOptionsFromArgs(args));
+    }
       break;
     case 'predict':
       result = await (await import('./predict')).runPredictBench({ quick });
@@ -20,7 +23,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
       result = await (await import('./score')).runScoreBench({ quick });
       break;
     default:
-      throw new UsageError(`usage: retail24 bench <train|predict|ingest|score> [--json] [--quick] (got ${JSON.stringify(which ?? '')})`);
+      throw new UsageError(`usage: retail24 bench <train|predict|ingest|score> [--json] [--quick] [train: --sizes 50000,200000 --trees N --depth N] (got ${JSON.stringify(which ?? '')})`);
   }
   console.log(JSON.stringify(result, null, args.flags.json ? 0 : 2));
   return 0;

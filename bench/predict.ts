@@ -4,8 +4,8 @@
  * API processes, beside a constant Express endpoint and FastAPI + scikit-learn with a forest of the
  * same size. Writes bench/results/predict-<date>.json.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,6 +16,7 @@ import { connectStore } from '../store/db';
 import { loadDataset } from '../store/datasets';
 import { readUsers, registerFixtureModel, SAMPLE_CSV } from '../testkit/model-fixture';
 import { boolFlag, scriptArgs } from '../cli/args';
+import { ensureVenv } from './venv';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const MODEL = 'Retail24RandomForestClassifier';
@@ -116,13 +117,8 @@ async function measure(url: string, single: string, batch: string, quick: boolea
 }
 
 function ensurePythonVenv(): string | null {
-  const venv = path.join(root, '.tools', 'venv-predict');
-  const py = path.join(venv, 'bin', 'python');
-  const ok = () => existsSync(py) && spawnSync(py, ['-c', 'import fastapi, uvicorn, sklearn'], { stdio: 'ignore' }).status === 0;
-  if (ok()) return py;
-  if (spawnSync('python3', ['-m', 'venv', venv], { stdio: 'inherit' }).status !== 0) return null;
-  spawnSync(path.join(venv, 'bin', 'pip'), ['install', '-q', ...PY_DEPS], { stdio: 'inherit' });
-  return ok() ? py : null;
+  const v = ensureVenv('venv-predict', { packages: PY_DEPS }, 'import fastapi, uvicorn, sklearn');
+  return 'python' in v ? v.python : null;
 }
 
 /** Runs the whole comparison; `quick` shortens every phase (CI smoke, not for quoting). */

@@ -3,12 +3,15 @@
  * LightGBM's random-forest mode on synthetic data with a known true probability, plus a default grid
  * search timed end to end. Every engine runs in its own process on the same bytes.
  *
- *   npx tsx bench/train.ts [--quick] [--json]
+ *   npx tsx bench/train.ts [--sizes 50000,200000,1000000] [--trees 200] [--depth 12] [--quick] [--json]
  *
- * Writes bench/results/train-<date>.json (train-<date>-quick.json with --quick). Python engines need .tools/venv-bench (bench/README.md).
+ * Writes bench/results/train-<date>.json (train-<date>-quick.json with --quick). The Python engines
+ * run in .tools/venv-bench (bench/requirements.txt), which the bench creates on first use. With two
+ * or more sizes it reports each engine's growth exponent of fit time (log t2/t1 / log n2/n1) between
+ * the smallest and the largest size.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -18,11 +21,11 @@ import { rocAuc } from '../ml/metrics';
 import { runGridBench } from './train-grid';
 import { makeSyntheticData } from '../testkit/synthetic';
 import { writeBenchData } from './train-data';
-import { boolFlag, scriptArgs } from '../cli/args';
+import { boolFlag, intFlag, scriptArgs, strFlag, type ParsedArgs } from '../cli/args';
+import { ensureVenv } from './venv';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const PYTHON = join(ROOT, '.tools/venv-bench/bin/python');
 const FEATURES = 40;
 const TEST_ROWS = 20_000;
 
@@ -53,10 +56,28 @@ async function runChild(cmd: string, args: string[]): Promise<EngineResult> {
 const tsEngine = (dir: string, engine: string, trees: number, depth: number) =>
   runChild(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/train-engine.ts'), dir, engine, String(trees), String(depth)]);
 
-const pyEngine = (dir: string, engine: string, trees: number, depth: number) =>
-  existsSync(PYTHON)
-    ? runChild(PYTHON, [join(ROOT, 'bench/train_reference.py'), '--data', dir, '--engine', engine, '--trees', String(trees), '--depth', String(depth), '--jobs', String(availableParallelism())])
-    : Promise.resolve({ error: 'no .tools/venv-bench: python3 -m venv .tools/venv-bench && .tools/venv-bench/bin/pip install -r bench/requirements.txt' });
+let venv: ReturnType<typeof ensureVenv> | null = null;
+const pyEngine = (dir: string, engine: string, trees: number, depth: number) => {
+  venv ??= ensureVenv('venv-bench', { requirements: join(ROOT, 'bench/requirements.txt') }, 'import sklearn, lightgbm');
+  return 'python' in venv
+    ? runChild(venv.python, [join(ROOT, 'bench/train_reference.py'), '--data', dir, '--engine', engine, '--trees', String(trees), '--depth', String(depth), '--jobs', String(availableParallelism())])
+    : Promise.resolve({ error: venv.error });
+};
+
+/** Fit-time growth exponent of each engine between the smallest and the largest size: t ∝ n^k. */
+export function growthExponents(runs: { dataset: { rows: number }; engines: Record<string, EngineResult> }[]): Record<string, number | null> | null {
+  if (runs.length < 2) return null;
+  const first = runs[0]!;
+  const last = runs[runs.length - 1]!;
+  const out: Record<string, number | null> = {};
+  for (const name of Object.keys(first.engines)) {
+    const [a, b] = [first.engines[name]?.fit_s, last.engines[name]?.fit_s];
+    // the extrapolated reference has its exponent by construction, not by measurement
+    out[name] = typeof a === 'number' && typeof b === 'number' && a > 0 && !first.engines[name]?.extrapolated
+      ? Math.round((Math.log(b / a) / Math.log(last.dataset.rows / first.dataset.rows)) * 1000) / 1000 : null;
+  }
+  return out;
+}
 
 /**
  * ml-random-forest cannot fit the full sizes in reasonable time, so it is fitted on two subsamples
@@ -88,6 +109,17 @@ function extrapolate(scaling: Awaited<ReturnType<typeof mlRandomForestScaling>>,
   };
 }
 
+/** The bench's options from its flags (shared by `npx tsx bench/train.ts` and `retail24 bench train`). */
+export function trainOptionsFromArgs(args: ParsedArgs): TrainBenchOptions {
+  const sizes = strFlag(args, 'sizes')?.split(',').map((v) => intFlag({ positional: [], flags: { sizes: v.trim() } }, 'sizes', 0, 1000, 100_000_000));
+  return {
+    quick: boolFlag(args, 'quick'),
+    ...(sizes ? { sizes } : {}),
+    ...(args.flags.trees !== undefined ? { trees: intFlag(args, 'trees', 200, 1, 10_000) } : {}),
+    ...(args.flags.depth !== undefined ? { depth: intFlag(args, 'depth', 12, 1, 64) } : {}),
+  };
+}
+
 /** Run the benchmark; resolves to the JSON object that is also written to bench/results/. */
 export async function runTrainBench(opts: TrainBenchOptions = {}): Promise<Record<string, unknown>> {
   const quick = opts.quick ?? false;
@@ -97,7 +129,7 @@ export async function runTrainBench(opts: TrainBenchOptions = {}): Promise<Recor
   const startedAt = new Date().toISOString();
   const loadBefore = loadavg();
   const dir = mkdtempSync(join(tmpdir(), 'retail24-bench-'));
-  const runs: Record<string, unknown>[] = [];
+  const runs: { dataset: { rows: number } & Record<string, unknown>; engines: Record<string, EngineResult>; goals: Record<string, unknown> }[] = [];
   try {
     const test = makeSyntheticData(TEST_ROWS, FEATURES, 2);
     let scaling: Awaited<ReturnType<typeof mlRandomForestScaling>> | null = null;
@@ -131,6 +163,7 @@ export async function runTrainBench(opts: TrainBenchOptions = {}): Promise<Recor
       startedAt,
       machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version, loadavg_before: loadBefore, loadavg_after: loadavg() },
       runs,
+      growth_exponent: growthExponents(runs),
       grid_search: grid,
     };
     mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
@@ -144,8 +177,8 @@ export async function runTrainBench(opts: TrainBenchOptions = {}): Promise<Recor
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const args = scriptArgs({ quick: 'boolean', json: 'boolean' }, 'bench/train.ts [--quick] [--json]');
-  const result = await runTrainBench({ quick: boolFlag(args, 'quick') });
+  const args = scriptArgs({ quick: 'boolean', json: 'boolean', sizes: 'string', trees: 'string', depth: 'string' }, 'bench/train.ts [--sizes 50000,200000,1000000] [--trees N] [--depth N] [--quick] [--json]');
+  const result = await runTrainBench(trainOptionsFromArgs(args));
   if (boolFlag(args, 'json')) process.stdout.write(`${JSON.stringify(result)}\n`);
   else process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
 }
