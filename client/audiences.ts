@@ -1,6 +1,6 @@
 import type { Db } from 'mongodb';
 import { getAlias, getVersion, type ModelVersionDoc } from '../store/registry';
-import { audienceMembersOpenedIn, scoresAtLeast, versionProbabilities, type ScoreDoc } from '../store/scores';
+import { audienceMembersByWindow, scoresAtLeast, versionProbabilities, type ScoreDoc } from '../store/scores';
 import { dataTime } from '../store/data-time';
 import { maturedUsersByIds } from '../store/users';
 import type { AudienceDoc } from '../store/audiences';
@@ -225,22 +225,33 @@ export interface SavedAudienceStats {
   yesterday: { from: string; to: string; members: number; matured: number; buyers: number; conversion: number | null; interval: [number, number] | null };
 }
 
-/** A saved audience's figures today, and how yesterday's members actually converted. */
-export async function savedAudienceStats(db: Db, pop: Population, a: AudienceDoc): Promise<SavedAudienceStats> {
+/**
+ * Saved audiences' figures today, and how yesterday's members actually converted: one pass over
+ * the two days' scores and one read of yesterday's members for all of them.
+ */
+export async function savedAudiencesStats(db: Db, pop: Population, list: readonly AudienceDoc[]): Promise<SavedAudienceStats[]> {
   const t = pop.dataTime;
-  const [today, yesterday] = await Promise.all([
-    audienceMembersOpenedIn(db, { modelName: pop.modelName, name: a._id, from: t - DAY, to: t + 1 }),
-    audienceMembersOpenedIn(db, { modelName: pop.modelName, name: a._id, from: t - 2 * DAY, to: t - DAY }),
-  ]);
-  const matured = yesterday.length > 0 ? await maturedUsersByIds(db, yesterday) : [];
-  const buyers = matured.filter((u) => u.label === 1).length;
-  return {
-    name: a._id, rule: a.rule, label: formatRule(a.rule), description: a.description ?? null,
-    figures: audienceFigures(pop, a.rule),
-    today: { from: new Date(t - DAY).toISOString(), to: new Date(t).toISOString(), members: today.length },
-    yesterday: {
-      from: new Date(t - 2 * DAY).toISOString(), to: new Date(t - DAY).toISOString(), members: yesterday.length, matured: matured.length, buyers,
-      conversion: matured.length > 0 ? buyers / matured.length : null, interval: wilsonInterval(buyers, matured.length),
-    },
-  };
+  const windows = [{ from: t - DAY, to: t + 1 }, { from: t - 2 * DAY, to: t - DAY }];
+  const members = await audienceMembersByWindow(db, { modelName: pop.modelName, names: list.map((a) => a._id), windows });
+  const yesterdayIds = [...new Set(list.flatMap((a) => members[a._id]![1]!))];
+  const matured = new Map((yesterdayIds.length > 0 ? await maturedUsersByIds(db, yesterdayIds) : []).map((u) => [u.userId, u]));
+  return list.map((a) => {
+    const [today, yesterday] = members[a._id]!;
+    const mature = yesterday!.map((id) => matured.get(id)).filter((u) => u !== undefined);
+    const buyers = mature.filter((u) => u.label === 1).length;
+    return {
+      name: a._id, rule: a.rule, label: formatRule(a.rule), description: a.description ?? null,
+      figures: audienceFigures(pop, a.rule),
+      today: { from: new Date(t - DAY).toISOString(), to: new Date(t).toISOString(), members: today!.length },
+      yesterday: {
+        from: new Date(t - 2 * DAY).toISOString(), to: new Date(t - DAY).toISOString(), members: yesterday!.length, matured: mature.length, buyers,
+        conversion: mature.length > 0 ? buyers / mature.length : null, interval: wilsonInterval(buyers, mature.length),
+      },
+    };
+  });
+}
+
+/** One saved audience's figures and conversion (see {@link savedAudiencesStats}). */
+export async function savedAudienceStats(db: Db, pop: Population, a: AudienceDoc): Promise<SavedAudienceStats> {
+  return (await savedAudiencesStats(db, pop, [a]))[0]!;
 }

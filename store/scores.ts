@@ -84,17 +84,31 @@ export function scoresAtLeast(db: Db, q: { modelName: string; version: number; m
 }
 
 /**
- * Users whose first open lies in [from, to) and who were members of audience `name` when their
- * latest score was written (any version: a re-scored user counts under its newest score).
+ * Members of saved audiences among users whose first open lies in each window ([from, to), epoch
+ * ms): `result[name][w]` lists the members in window w, by each user's latest scored version.
+ * One pass over the scores of the windows' span for every audience and window at once: on
+ * FerretDB a filtered find reads the whole collection, so a pass per audience and window (what
+ * GET /v1/audiences did) multiplied that by 2 × the number of saved audiences.
  */
-export async function audienceMembersOpenedIn(db: Db, q: { modelName: string; name: string; from: number; to: number; limit?: number }): Promise<string[]> {
-  const latest = new Map<string, { version: number; member: boolean }>();
+export async function audienceMembersByWindow(db: Db, q: { modelName: string; names: readonly string[]; windows: readonly { from: number; to: number }[]; limit?: number }): Promise<Record<string, string[][]>> {
+  const out: Record<string, string[][]> = Object.fromEntries(q.names.map((n) => [n, q.windows.map(() => [])]));
+  if (q.names.length === 0 || q.windows.length === 0) return out;
+  const from = Math.min(...q.windows.map((w) => w.from));
+  const to = Math.max(...q.windows.map((w) => w.to));
+  const latest = new Map<string, { version: number; firstOpen: number; audiences: Record<string, boolean> }>();
+  const projection = { _id: 0, userId: 1, version: 1, firstOpen: 1, ...Object.fromEntries(q.names.map((n) => [`audiences.${n}`, 1])) };
   const cursor = db.collection<ScoreDoc>(COLLECTIONS.scores)
-    .find({ modelName: q.modelName, firstOpen: { $gte: q.from, $lt: q.to } }, { projection: { _id: 0, userId: 1, version: 1, [`audiences.${q.name}`]: 1 } })
+    .find({ modelName: q.modelName, firstOpen: { $gte: from, $lt: to } }, { projection })
     .limit(q.limit ?? 1_000_000);
   for await (const s of cursor) {
     const prev = latest.get(s.userId);
-    if (!prev || s.version > prev.version) latest.set(s.userId, { version: s.version, member: s.audiences?.[q.name] === true });
+    if (!prev || s.version > prev.version) latest.set(s.userId, { version: s.version, firstOpen: s.firstOpen, audiences: s.audiences ?? {} });
   }
-  return [...latest].filter(([, v]) => v.member).map(([id]) => id);
+  for (const [id, v] of latest) {
+    q.windows.forEach((w, i) => {
+      if (v.firstOpen < w.from || v.firstOpen >= w.to) return;
+      for (const n of q.names) if (v.audiences[n] === true) out[n]![i]!.push(id);
+    });
+  }
+  return out;
 }

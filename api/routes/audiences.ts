@@ -1,7 +1,7 @@
 import { Router, type Request, type Response } from 'express';
 import { audienceRuleSchema, savedAudienceSchema, type AudienceRule } from '../../common/audience';
 import { deleteAudience, getAudience, listAudiences, saveAudience } from '../../store/audiences';
-import { MEMBER_CSV_HEADER, NoScoresError, audienceFigures, audienceMembers, memberLine, populationCharts, productionPopulation, savedAudienceStats, type MemberRow, type Population } from '../../client/audiences';
+import { MEMBER_CSV_HEADER, NoScoresError, audienceFigures, audienceMembers, memberLine, populationCharts, productionPopulation, savedAudienceStats, savedAudiencesStats, type MemberRow, type Population } from '../../client/audiences';
 import { HttpError } from '../errors';
 import { requireToken } from '../auth';
 import { parseBody, requireJson } from '../validation';
@@ -84,7 +84,7 @@ export function audiencesRouter(deps: AppDeps): Router {
       res.json({ model: null, reason: err.message, audiences: saved.map((a) => ({ name: a._id, rule: a.rule, description: a.description ?? null })) });
       return;
     }
-    const stats = await Promise.all(saved.map((a) => savedAudienceStats(deps.db, pop, a)));
+    const stats = await savedAudiencesStats(deps.db, pop, saved);
     res.json({ model: { name: pop.modelName, version: pop.version, scored: pop.curve.n, dataTime: new Date(pop.dataTime).toISOString() }, audiences: stats });
   });
 

@@ -2,7 +2,7 @@ import { formatRule } from '../../common/audience';
 import { Router, type Request } from 'express';
 import type { AudienceRule } from '../../common/audience';
 import { listAudiences } from '../../store/audiences';
-import { NoScoresError, audienceFigures, populationCharts, productionPopulation, savedAudienceStats, type AudienceFigures, type Population } from '../../client/audiences';
+import { NoScoresError, audienceFigures, populationCharts, productionPopulation, savedAudiencesStats, type AudienceFigures, type Population } from '../../client/audiences';
 import { columnChart, histogramChart, lineChart } from '../charts';
 import { HttpError } from '../errors';
 import { ruleFromQuery } from './audiences';
@@ -110,7 +110,7 @@ export function audiencePagesRouter(deps: AppDeps): Router {
       return;
     }
     const fig = audienceFigures(pop, rule);
-    const stats = await Promise.all(saved.map((a) => savedAudienceStats(deps.db, pop, a)));
+    const stats = await savedAudiencesStats(deps.db, pop, saved);
     const hs = pop.doc.holdoutSample;
     res.status(error ? 400 : 200).render('audiences', {
       ...base, reason: null, fig: withNonBuyers(fig), charts: charts(pop, fig), stats,
