@@ -20,9 +20,11 @@ import type { IngestSummary } from '../../common/workflow-types';
 import { testEnv, testStack, uniqueDbName } from '../helpers/stack';
 import { openDb, userHashes } from '../helpers/ingest';
 
-// Big enough that pass 2 lasts many chunks (75 of 2,000) so the kill lands mid-write, small
-// enough for a shared 2-core machine (the brief caps tests at 200k rows).
-const USERS = 150_000;
+// The smallest file that still proves the property: the writing pass lasts 20 chunks of 2,000,
+// so a kill a third of the way in has chunks behind it and many ahead (the assertions below check
+// it landed mid-write). 150,000 users proved nothing more and cost ~100 s of the suite.
+const USERS = 40_000;
+const KILL_AT_LINE = Math.round(USERS / 3);
 const BIN = fileURLToPath(new URL('../../bin/retail24.mjs', import.meta.url));
 const crashedDb = uniqueDbName('ingest-crash-killed');
 const referenceDb = uniqueDbName('ingest-crash-reference');
@@ -91,9 +93,9 @@ describe('ingest survives a killed worker', () => {
       args: [{ uploadId: up.uploadId, fileName: up.fileName, rejectLimit: 0.05 }],
     });
     // A third of the way through the writing pass: chunks behind, many chunks ahead.
-    const killedAt = await waitFor('the writing pass to pass line 50,000', async () => {
+    const killedAt = await waitFor(`the writing pass to pass line ${KILL_AT_LINE}`, async () => {
       const b = await getBatch(crashed, up.uploadId);
-      return b?.progress.phase === 'writing' && b.progress.linesDone >= 50_000 ? b.progress.linesDone : null;
+      return b?.progress.phase === 'writing' && b.progress.linesDone >= KILL_AT_LINE ? b.progress.linesDone : null;
     }, 240_000);
     first.kill('SIGKILL');
     await once(first, 'exit');
