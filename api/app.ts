@@ -50,8 +50,10 @@ export function createApp(deps: AppDeps): Express {
   // the hot route first: no route before it could match POST /v1/predict, so only the routers it
   // no longer walks through change
   app.use(predictRouter(full));
+  // Built once per app: the document depends only on the config, and generating it walks every schema.
+  const openapi = openApiDocument(full.config);
   app.get('/openapi.json', (_req, res) => {
-    res.json(openApiDocument(full.config));
+    res.json(openapi);
   });
   app.use(healthRouter(full));
   app.use(batchRouter(full));

@@ -7,12 +7,11 @@ export async function benchCommand(argv: string[]): Promise<number> {
   const quick = args.flags.quick === true;
   let result: unknown;
   switch (which) {
-    case 'train':
-      {
+    case 'train': {
       const train = await import('./train');
       result = await train.runTrainBench(train.trainOptionsFromArgs(args));
-    }
       break;
+    }
     case 'predict':
       result = await (await import('./predict')).runPredictBench({ quick });
       break;

@@ -6,10 +6,11 @@ import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs
 import { tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
 import { generateToFiles } from '../data/generator';
-import { boolFlag, intFlag, scriptArgs } from '../cli/args';
+import { boolFlag, intValue, scriptArgs } from '../cli/args';
 
 const args = scriptArgs({ drift: 'boolean', users: 'string' }, 'bench/generate.ts [users] [--users N] [--drift]');
-const users = intFlag({ ...args, flags: { users: args.positional[0] ?? '1000000', ...args.flags } }, 'users', 1_000_000, 1, 100_000_000);
+const usersArg = args.flags.users ?? args.positional[0];
+const users = usersArg === undefined ? 1_000_000 : intValue('users', usersArg, 1, 100_000_000);
 const drift = boolFlag(args, 'drift');
 const dir = mkdtempSync(join(tmpdir(), 'retail24-bench-gen-'));
 try {

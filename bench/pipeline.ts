@@ -25,7 +25,7 @@ import { COLLECTIONS } from '../store/collections';
 import { getRun } from '../store/runs';
 import { ingestViaWorkflow, startTraining } from '../client/pipeline';
 import { workerPid } from './ingest-worker';
-import { boolFlag, intFlag, scriptArgs, strFlag } from '../cli/args';
+import { boolFlag, intFlag, intListFlag, scriptArgs } from '../cli/args';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -191,11 +191,10 @@ export async function runPipelineBench(opts: PipelineBenchOptions = {}): Promise
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const a = scriptArgs({ quick: 'boolean', users: 'string', workers: 'string', json: 'boolean' }, 'bench/pipeline.ts [--quick] [--users N] [--workers 1,2] [--json]');
-  const workers = strFlag(a, 'workers')?.split(',').map((w) => intFlag({ positional: [], flags: { workers: w } }, 'workers', 1, 1, 64));
   const r = await runPipelineBench({
     quick: boolFlag(a, 'quick'),
     users: a.flags.users === undefined ? undefined : intFlag(a, 'users', 0, 1, 100_000_000),
-    workers,
+    workers: intListFlag(a, 'workers', 1, 64),
   });
   console.log(JSON.stringify(r, null, boolFlag(a, 'json') ? 0 : 2));
 }

@@ -21,7 +21,7 @@ import { rocAuc } from '../ml/metrics';
 import { runGridBench } from './train-grid';
 import { makeSyntheticData } from '../testkit/synthetic';
 import { writeBenchData } from './train-data';
-import { boolFlag, intFlag, scriptArgs, strFlag, type ParsedArgs } from '../cli/args';
+import { boolFlag, intFlag, intListFlag, scriptArgs, type ParsedArgs } from '../cli/args';
 import { ensureVenv } from './venv';
 
 const run = promisify(execFile);
@@ -111,7 +111,7 @@ function extrapolate(scaling: Awaited<ReturnType<typeof mlRandomForestScaling>>,
 
 /** The bench's options from its flags (shared by `npx tsx bench/train.ts` and `retail24 bench train`). */
 export function trainOptionsFromArgs(args: ParsedArgs): TrainBenchOptions {
-  const sizes = strFlag(args, 'sizes')?.split(',').map((v) => intFlag({ positional: [], flags: { sizes: v.trim() } }, 'sizes', 0, 1000, 100_000_000));
+  const sizes = intListFlag(args, 'sizes', 1000, 100_000_000);
   return {
     quick: boolFlag(args, 'quick'),
     ...(sizes ? { sizes } : {}),

@@ -64,12 +64,21 @@ export function scriptArgs(spec: ArgSpec, usage?: string): ParsedArgs {
   return parseArgs(process.argv.slice(2), spec, usage);
 }
 
-export function intFlag(args: ParsedArgs, name: string, def: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
-  const v = args.flags[name];
-  if (v === undefined) return def;
+/** One integer value of option `name` (a flag's value, a list item, a positional), or a UsageError naming it. */
+export function intValue(name: string, v: string | boolean, min = 0, max = Number.MAX_SAFE_INTEGER): number {
   const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : Number.NaN;
   if (!Number.isSafeInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be an integer in ${min}..${max}, got ${JSON.stringify(v)}`);
   return n;
+}
+
+export function intFlag(args: ParsedArgs, name: string, def: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+  const v = args.flags[name];
+  return v === undefined ? def : intValue(name, v, min, max);
+}
+
+/** A comma-separated list of integers (`--sizes 50000,200000`), or undefined when the flag is absent. */
+export function intListFlag(args: ParsedArgs, name: string, min = 0, max = Number.MAX_SAFE_INTEGER): number[] | undefined {
+  return strFlag(args, name)?.split(',').map((v) => intValue(name, v.trim(), min, max));
 }
 
 export function numFlag(args: ParsedArgs, name: string, def: number, min = -Infinity, max = Infinity): number {

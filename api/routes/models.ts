@@ -7,11 +7,8 @@ import { parseBody, requireJson } from '../validation';
 import { ALIAS_NAME_PATTERN, MODEL_NAME_PATTERN, aliasBodySchema } from '../schemas';
 import type { AppDeps } from '../deps';
 
-const MODEL_NAME = MODEL_NAME_PATTERN;
-const ALIAS_NAME = ALIAS_NAME_PATTERN;
-
 function checkName(name: string): string {
-  if (!MODEL_NAME.test(name)) throw new HttpError(400, 'invalid-model-name', `model name ${JSON.stringify(name.slice(0, 100))} must match ${MODEL_NAME.source}`, [{ field: 'name', rule: 'pattern', message: `must match ${MODEL_NAME.source}` }]);
+  if (!MODEL_NAME_PATTERN.test(name)) throw new HttpError(400, 'invalid-model-name', `model name ${JSON.stringify(name.slice(0, 100))} must match ${MODEL_NAME_PATTERN.source}`, [{ field: 'name', rule: 'pattern', message: `must match ${MODEL_NAME_PATTERN.source}` }]);
   return name;
 }
 
@@ -56,7 +53,7 @@ export function modelsRouter(deps: AppDeps): Router {
     const params = req.params as Record<string, string>;
     const name = checkName(params.name!);
     const alias = params.alias!;
-    if (!ALIAS_NAME.test(alias)) throw new HttpError(400, 'invalid-alias', `alias ${JSON.stringify(alias.slice(0, 100))} must match ${ALIAS_NAME.source}`, [{ field: 'alias', rule: 'pattern', message: `must match ${ALIAS_NAME.source}` }]);
+    if (!ALIAS_NAME_PATTERN.test(alias)) throw new HttpError(400, 'invalid-alias', `alias ${JSON.stringify(alias.slice(0, 100))} must match ${ALIAS_NAME_PATTERN.source}`, [{ field: 'alias', rule: 'pattern', message: `must match ${ALIAS_NAME_PATTERN.source}` }]);
     const body = parseBody(aliasBodySchema, req.body);
     try {
       const { from, changed } = await setAlias(deps.db, name, alias, body.version, { by: body.by ?? 'api', reason: body.reason, ...(body.expect !== undefined ? { expect: body.expect } : {}) });
