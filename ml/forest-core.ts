@@ -38,23 +38,40 @@ export interface TreeArrays {
   importances: Float64Array;
 }
 
-/** Reusable per-thread buffers, sized for one data set. */
+/**
+ * Reusable per-thread buffers, sized for one data set. A tree copies its in-bag rows into `rows` once
+ * and keeps each node's rows contiguous there (partitioning moves whole rows), so every histogram pass
+ * streams memory instead of gathering one byte per row from all over the data set.
+ */
 export interface Workspace {
   count: Int32Array; // bootstrap multiplicity per row
-  tag: Int32Array; // count * 2 + y, one random read per row in the histogram loop
-  idx: Int32Array; // in-bag rows, partitioned node by node
+  rows: Uint8Array; // in-bag rows' codes, stride bytes each, node by node
+  rows32: Uint32Array; // the same bytes as 32-bit words, for copying and swapping rows
+  tag: Int32Array; // count * 2 + y of the row at each position of `rows`, moved with it
   perm: Int32Array; // feature order for the current node
-  hist: Int32Array; // [bin * 2 + class] bootstrap counts (integers: cheaper adds than float)
-  uniq: Int32Array; // distinct rows per bin, for minSamplesLeaf
+  slotFeature: Int32Array; // features whose histograms one pass builds
+  /**
+   * [slot * 512 + bin * 2 + class]: bootstrap count + ROW_UNIT * distinct rows, one add per row and
+   * feature carrying both sums (exact in a double: both stay below 2^26)
+   */
+  hist: Float64Array;
   stack: Float64Array; // pending nodes: start, end, depth, id, w0, w1
 }
 
-export function createWorkspace(rows: number, cols: number): Workspace {
+export function createWorkspace(rows: number, cols: number, stride: number): Workspace {
+  const buf = new ArrayBuffer(rows * stride);
   return {
-    count: new Int32Array(rows), tag: new Int32Array(rows), idx: new Int32Array(rows), perm: new Int32Array(cols),
-    hist: new Int32Array(512), uniq: new Int32Array(256), stack: new Float64Array(6 * 256),
+    count: new Int32Array(rows), rows: new Uint8Array(buf), rows32: new Uint32Array(buf), tag: new Int32Array(rows),
+    perm: new Int32Array(cols), slotFeature: new Int32Array(cols),
+    hist: new Float64Array(cols * 512), stack: new Float64Array(6 * 256),
   };
 }
+
+/** Weight of one distinct row in a packed histogram cell; rows and bootstrap counts stay below it. */
+const ROW_UNIT = 2 ** 26;
+
+/** Rows below which a slot's code range is found from its rows rather than from its 256 bins. */
+const RANGE_FROM_ROWS = 256;
 
 const gini = (w0: number, w1: number): number => {
   const w = w0 + w1;
@@ -89,8 +106,12 @@ class TreeBuffer {
 
 /** Grow tree `treeIndex` of a forest seeded by `params.seed`. */
 export function buildTree(q: Quantized, y: Uint8Array, params: CoreParams, treeIndex: number, ws: Workspace): TreeArrays {
-  const { rows: n, cols: d, codes, edges, edgeOffsets } = q;
-  const { count, tag, idx, perm, hist, uniq } = ws;
+  const { rows: n, cols: d, stride: S, codes, edges, edgeOffsets } = q;
+  if (codes.byteOffset % 4 !== 0 || S % 4 !== 0) throw new Error(`quantised codes must be 4-byte aligned rows (offset ${codes.byteOffset}, stride ${S})`);
+  if (n >= ROW_UNIT) throw new RangeError(`at most ${ROW_UNIT - 1} training rows per tree, got ${n}`);
+  const words = S >> 2;
+  const src = new Uint32Array(codes.buffer, codes.byteOffset, n * words);
+  const { count, rows, rows32, tag, perm, slotFeature, hist } = ws;
   const rng = mulberry32(mixSeed(params.seed, treeIndex));
   const [cw0, cw1] = params.classWeight;
   const minLeaf = params.minSamplesLeaf;
@@ -102,8 +123,9 @@ export function buildTree(q: Quantized, y: Uint8Array, params: CoreParams, treeI
   let root1 = 0;
   for (let r = 0; r < n; r++) {
     if (count[r] === 0) continue;
-    idx[m++] = r;
-    tag[r] = count[r] * 2 + y[r];
+    tag[m] = count[r] * 2 + y[r];
+    for (let w = 0, a = r * words, b = m * words; w < words; w++) rows32[b + w] = src[a + w];
+    m++;
     if (y[r] === 1) root1 += count[r] * cw1;
     else root0 += count[r] * cw0;
   }
@@ -134,68 +156,97 @@ export function buildTree(q: Quantized, y: Uint8Array, params: CoreParams, treeI
     let bestBin = 0;
     let bestL0 = 0;
     let bestL1 = 0;
-    // as scikit-learn: draw features until mtry non-constant ones were searched or all are exhausted
+    // As scikit-learn: draw features until mtry non-constant ones were searched or all are exhausted.
+    // The draws come in batches whose histograms one pass over the node's rows builds: a batch is as
+    // many features as could still be needed (mtry - searched, or one while no valid split was found),
+    // so exactly the features the one-at-a-time loop would draw are drawn, in the same order.
     let searched = 0;
-    for (let j = 0; j < d && (searched < params.mtry || bestF < 0); j++) {
-      const k = j + rng.int(d - j);
-      const f = perm[k];
-      perm[k] = perm[j];
-      perm[j] = f;
-      const nb = edgeOffsets[f + 1] - edgeOffsets[f] + 1;
-      if (nb < 2) continue;
-      // hist and uniq are all-zero here; only the touched code range [lo, hi] is scanned and reset,
-      // so a deep node with a handful of rows costs a handful of bins, not maxBins
-      const base = f * n;
-      let cLo = 255;
-      let cHi = 0;
-      for (let i = start; i < end; i++) {
-        const r = idx[i];
-        const c = codes[base + r];
-        const t = tag[r];
-        hist[(c << 1) | (t & 1)] += t >> 1;
-        uniq[c]++;
-        if (c < cLo) cLo = c;
-        if (c > cHi) cHi = c;
+    let j = 0;
+    while (j < d && (searched < params.mtry || bestF < 0)) {
+      const want = searched < params.mtry ? params.mtry - searched : 1;
+      let slots = 0;
+      for (; j < d && slots < want; j++) {
+        const k = j + rng.int(d - j);
+        const f = perm[k];
+        perm[k] = perm[j];
+        perm[j] = f;
+        // a feature with one bin over all rows never splits (and the one-at-a-time loop never counted it)
+        if (edgeOffsets[f + 1] - edgeOffsets[f] + 1 >= 2) slotFeature[slots++] = f;
       }
-      if (cLo < cHi) {
-        searched++;
-        let l0 = 0;
-        let l1 = 0;
-        let nl = 0;
-        for (let b = cLo; b < cHi; b++) {
-          if (uniq[b] === 0) continue;
-          l0 += hist[b << 1] * cw0;
-          l1 += hist[(b << 1) | 1] * cw1;
-          nl += uniq[b];
-          if (nl < minLeaf) continue;
-          if (size - nl < minLeaf) break;
-          const wl = l0 + l1;
-          const r0 = w0 - l0;
-          const r1 = w1 - l1;
-          const proxy = (l0 * l0 + l1 * l1) / wl + (r0 * r0 + r1 * r1) / (r0 + r1);
-          if (proxy > bestProxy) {
-            bestProxy = proxy; bestF = f; bestBin = b; bestL0 = l0; bestL1 = l1;
+      if (slots === 0) break;
+      // hist is all-zero here and is reset over each slot's touched code range below
+      for (let i = start, base = start * S; i < end; i++, base += S) {
+        const t = tag[i];
+        const inc = (t >> 1) + ROW_UNIT;
+        const cls = t & 1;
+        for (let s = 0; s < slots; s++) hist[(s << 9) | (rows[base + slotFeature[s]] << 1) | cls] += inc;
+      }
+      for (let s = 0; s < slots; s++) {
+        const f = slotFeature[s];
+        const h = s << 9;
+        // the touched code range [cLo, cHi]: from the rows for a small node, from the bins otherwise,
+        // so a deep node with a handful of rows costs a handful of bins, not 256
+        let cLo = 255;
+        let cHi = 0;
+        if (size < RANGE_FROM_ROWS) {
+          for (let i = start, at = start * S + f; i < end; i++, at += S) {
+            const c = rows[at];
+            if (c < cLo) cLo = c;
+            if (c > cHi) cHi = c;
+          }
+        } else {
+          while (hist[h + (cHi << 1)] + hist[h + (cHi << 1) + 1] === 0 && cHi < 255) cHi++;
+          cLo = cHi;
+          for (let b = 255; b > cLo; b--) if (hist[h + (b << 1)] + hist[h + (b << 1) + 1] !== 0) { cHi = b; break; }
+        }
+        if (cLo < cHi) {
+          searched++;
+          let l0 = 0;
+          let l1 = 0;
+          let nl = 0;
+          for (let b = cLo; b < cHi; b++) {
+            const h0 = hist[h + (b << 1)];
+            const h1 = hist[h + (b << 1) + 1];
+            if (h0 + h1 === 0) continue;
+            const n0 = Math.floor(h0 / ROW_UNIT);
+            const n1 = Math.floor(h1 / ROW_UNIT);
+            l0 += (h0 - n0 * ROW_UNIT) * cw0;
+            l1 += (h1 - n1 * ROW_UNIT) * cw1;
+            nl += n0 + n1;
+            if (nl < minLeaf) continue;
+            if (size - nl < minLeaf) break;
+            const wl = l0 + l1;
+            const r0 = w0 - l0;
+            const r1 = w1 - l1;
+            const proxy = (l0 * l0 + l1 * l1) / wl + (r0 * r0 + r1 * r1) / (r0 + r1);
+            if (proxy > bestProxy) {
+              bestProxy = proxy; bestF = f; bestBin = b; bestL0 = l0; bestL1 = l1;
+            }
+          }
+          // the winning bin's upper edge only matters if this feature won; pick the middle of the empty gap
+          if (bestF === f) {
+            let next = bestBin + 1;
+            while (hist[h + (next << 1)] + hist[h + (next << 1) + 1] === 0) next++;
+            bestBin = (bestBin + next - 1) >> 1;
           }
         }
-        // the winning bin's upper edge only matters if this feature won; pick the middle of the empty gap
-        if (bestF === f) {
-          let next = bestBin + 1;
-          while (uniq[next] === 0) next++;
-          bestBin = (bestBin + next - 1) >> 1;
-        }
+        hist.fill(0, h + (cLo << 1), h + (cHi << 1) + 2);
       }
-      hist.fill(0, cLo << 1, (cHi << 1) + 2);
-      uniq.fill(0, cLo, cHi + 1);
     }
     if (bestF < 0) continue;
-    const base = bestF * n;
+    // partition the node's rows in place: rows going left first, whole rows and their tags swapped
     let lo = start;
     let hi = end - 1;
-    while (lo <= hi) {
-      if (codes[base + idx[lo]] <= bestBin) lo++;
-      else {
-        const t = idx[lo]; idx[lo] = idx[hi]; idx[hi] = t; hi--;
+    for (;;) {
+      while (lo <= hi && rows[lo * S + bestF] <= bestBin) lo++;
+      while (lo <= hi && rows[hi * S + bestF] > bestBin) hi--;
+      if (lo >= hi) break;
+      for (let w = 0, a = lo * words, b = hi * words; w < words; w++) {
+        const x = rows32[a + w]; rows32[a + w] = rows32[b + w]; rows32[b + w] = x;
       }
+      const t = tag[lo]; tag[lo] = tag[hi]; tag[hi] = t;
+      lo++;
+      hi--;
     }
     const r0 = w0 - bestL0;
     const r1 = w1 - bestL1;

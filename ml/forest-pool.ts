@@ -22,7 +22,7 @@ export interface FitHooks {
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 async function growInProcess(q: Quantized, y: Uint8Array, params: CoreParams, trees: (TreeArrays | undefined)[], hooks: FitHooks, done: { n: number }): Promise<void> {
-  const ws = createWorkspace(q.rows, q.cols);
+  const ws = createWorkspace(q.rows, q.cols, q.stride);
   for (let t = 0; t < trees.length; t++) {
     if (trees[t]) continue;
     hooks.signal?.throwIfAborted();
@@ -42,7 +42,7 @@ function growOnThreads(q: Quantized, y: Uint8Array, params: CoreParams, trees: (
   const sharedY = new Uint8Array(new SharedArrayBuffer(y.length));
   sharedY.set(y);
   const job = nextJob++;
-  const data: ThreadData = { codes: q.codes, y: sharedY, rows: q.rows, cols: q.cols, edges: q.edges, edgeOffsets: q.edgeOffsets, params };
+  const data: ThreadData = { codes: q.codes, y: sharedY, rows: q.rows, cols: q.cols, stride: q.stride, edges: q.edges, edgeOffsets: q.edgeOffsets, params };
   const workers = acquireWorkers(nThreads);
   let next = 0;
   return new Promise<void>((resolve, reject) => {

@@ -13,6 +13,7 @@ export interface ThreadData {
   y: Uint8Array;
   rows: number;
   cols: number;
+  stride: number;
   edges: Float64Array;
   edgeOffsets: Int32Array;
   params: CoreParams;
@@ -40,8 +41,8 @@ export function runForestThread(): void {
   port.on('message', (msg: ThreadRequest) => {
     if ('data' in msg) {
       const d = msg.data;
-      if (!ws || ws.count.length !== d.rows || ws.perm.length !== d.cols) ws = createWorkspace(d.rows, d.cols);
-      current = { job: msg.job, data: d, q: { codes: d.codes, rows: d.rows, cols: d.cols, edges: d.edges, edgeOffsets: d.edgeOffsets } };
+      if (!ws || ws.count.length !== d.rows || ws.perm.length !== d.cols || ws.rows.length !== d.rows * d.stride) ws = createWorkspace(d.rows, d.cols, d.stride);
+      current = { job: msg.job, data: d, q: { codes: d.codes, rows: d.rows, cols: d.cols, stride: d.stride, edges: d.edges, edgeOffsets: d.edgeOffsets } };
     } else if ('clear' in msg) {
       // drop the references so the job's shared buffers can be collected
       if (current?.job === msg.job) current = null;

@@ -7,16 +7,24 @@
 import type { Matrix } from './matrix';
 import { mixSeed, mulberry32 } from './rng';
 
-/** Binned training data, column-major. */
+/**
+ * Binned training data, row-major with rows padded to a multiple of 4 bytes: a tree build copies and
+ * swaps whole rows as 32-bit words, and one row's sampled features share a cache line.
+ */
 export interface Quantized {
-  /** codes[f * rows + r] = bin of X[r][f] */
+  /** codes[r * stride + f] = bin of X[r][f]; bytes past `cols` in a row are 0 */
   codes: Uint8Array;
   rows: number;
   cols: number;
+  /** bytes per row: cols rounded up to a multiple of 4 */
+  stride: number;
   /** bins of feature f = edgeOffsets[f + 1] - edgeOffsets[f] + 1 */
   edges: Float64Array;
   edgeOffsets: Int32Array;
 }
+
+/** Bytes per quantised row: `cols` rounded up to a multiple of 4. */
+export const rowStride = (cols: number): number => (cols + 3) & ~3;
 
 /** Rows used to place edges; beyond this a seeded sample is as good as all rows and much cheaper to sort. */
 const EDGE_SAMPLE_ROWS = 200_000;
@@ -80,7 +88,8 @@ export function quantize(X: Matrix, maxBins: number, seed: number, shared = fals
   }
   const allEdges: number[] = [];
   const edgeOffsets = new Int32Array(cols + 1);
-  const codes = shared ? new Uint8Array(new SharedArrayBuffer(rows * cols)) : new Uint8Array(rows * cols);
+  const stride = rowStride(cols);
+  const codes = shared ? new Uint8Array(new SharedArrayBuffer(rows * stride)) : new Uint8Array(rows * stride);
   // one strided pass per feature gathers the column; sorting and binning then read it sequentially
   const column = new Float64Array(rows);
   const sorted = new Float64Array(sampleRows);
@@ -93,8 +102,7 @@ export function quantize(X: Matrix, maxBins: number, seed: number, shared = fals
     for (const v of columnEdges(sorted, maxBins)) allEdges.push(v);
     edgeOffsets[f + 1] = allEdges.length;
     const e = Float64Array.from(allEdges.slice(lo));
-    const out = codes.subarray(f * rows, (f + 1) * rows);
-    for (let r = 0; r < rows; r++) out[r] = binOf(e, 0, e.length, column[r]);
+    for (let r = 0, k = f; r < rows; r++, k += stride) codes[k] = binOf(e, 0, e.length, column[r]);
   }
-  return { codes, rows, cols, edges: Float64Array.from(allEdges), edgeOffsets };
+  return { codes, rows, cols, stride, edges: Float64Array.from(allEdges), edgeOffsets };
 }
