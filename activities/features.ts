@@ -54,7 +54,10 @@ async function build(db: Db, settings: SnapshotSettings, beat: (d: Record<string
   // (docs/decisions.md), so the worker can run under a heap cap that keeps ingest memory bounded.
   // Calendar features in the users' own zone (the ingest mapping's), part of the snapshot's identity.
   const tz = await featureTimezone(db);
-  const h = createHash('sha256').update(JSON.stringify({ ...settings, timezone: tz.timezone }));
+  // Only what changes the matrix: the workflow hands over the whole run settings, and hashing them
+  // all made e.g. GRID_CONCURRENCY or REFIT_SHARDS a different dataset.
+  const { splitStrategy, holdoutFraction, seed } = settings;
+  const h = createHash('sha256').update(JSON.stringify({ splitStrategy, holdoutFraction, seed, timezone: tz.timezone }));
   let read = 0;
   // The counts run beside the load: on FerretDB each is a table scan (~7 s per 20k users measured).
   const [users, states] = await Promise.all([
