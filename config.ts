@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { TrainingSettings } from './common/workflow-types';
 import { ENGINE_NAMES } from './common/engines';
 import { POLICY_FIELDS, type PolicyEnv, type PolicyField } from './common/monitor-policy';
+import { DEFAULT_REFIT_SHARD_MIN_ROWS } from './common/shards';
 
 /** Thrown at start-up when an environment variable has a bad value; names the variable. */
 export class ConfigError extends Error {
@@ -82,6 +83,9 @@ export const configSchema = z.object({
   HOLDOUT_FRACTION: fraction.default(0.2),
   SEED: intIn(0, 2 ** 31 - 1).default(42),
   GRID_CONCURRENCY: intIn(1, 256).default(8),
+  /** Tree shards of the refit: 0 = one per worker that ran the run's grid cells (common/shards.ts). */
+  REFIT_SHARDS: intIn(0, 256).default(0),
+  REFIT_SHARD_MIN_ROWS: intIn(0, 1_000_000_000).default(DEFAULT_REFIT_SHARD_MIN_ROWS),
   REJECT_LIMIT: z.coerce.number().min(0).max(1).default(0.05),
   CALIBRATION: z.enum(['auto', 'isotonic', 'platt', 'none']).default('auto'),
   LEAKAGE_AUC_BOUND: z.coerce.number().gt(0.5).max(1).default(0.95),
@@ -126,6 +130,8 @@ export function trainingSettings(config: Config): TrainingSettings {
     holdoutFraction: config.HOLDOUT_FRACTION,
     seed: config.SEED,
     gridConcurrency: config.GRID_CONCURRENCY,
+    refitShards: config.REFIT_SHARDS,
+    refitShardMinRows: config.REFIT_SHARD_MIN_ROWS,
     calibration: config.CALIBRATION,
     leakageAucBound: config.LEAKAGE_AUC_BOUND,
     promotion: {

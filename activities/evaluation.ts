@@ -1,15 +1,18 @@
 import { loadDataset, takeRows, takeLabels } from '../store/datasets';
-import { putBlob } from '../store/blobs';
+import { BlobNotFoundError, getBlob, putBlob, sha256 } from '../store/blobs';
+import { packArrays, unpackArrays } from '../store/typed-pack';
 import { BUCKETS } from '../store/collections';
 import { getRun, patchRun } from '../store/runs';
-import { fitEngine } from '../ml/engines';
+import { ENGINES, fitEngine } from '../ml/engines';
 import { paramsToOptions } from '../ml/grid';
 import { serializeModel } from '../ml/serialize';
 import { evaluateBinary, rocAuc, type BinaryEvaluation } from '../ml/metrics';
 import { applyCalibratorBatch, expectedCalibrationError, meanProbability, reliabilityCurve, type Calibrator, type ReliabilityCurve } from '../ml/calibration';
 import { precisionAtRecall, singleFeatureAuc } from '../ml/compare';
 import type { EngineName } from '../ml/engines';
-import { RandomForest } from '../ml/forest';
+import { RandomForest, fitTreeRange, forestFromTrees, resolveForestOptions, shardRange, treesFromArrays, treesToArrays } from '../ml/forest';
+import type { TreeArrays } from '../ml/forest-core';
+import { trainView } from './training';
 import { meanAbsContributions } from '../ml/explain';
 import type { Params, ThresholdChoice } from '../common/workflow-types';
 import { activityLog, heartbeat, nonRetryable, FAILURE_TYPES } from './context';
@@ -66,6 +69,17 @@ export function holdoutMetrics(y: Uint8Array, p: Float64Array, threshold: number
 /** Equal-mass bins for ECE and the reliability curve: 10, the common choice (Guo et al. 2017 use 15 equal-width; equal mass keeps every bin's noise alike). */
 export const ECE_BINS = 10;
 
+/** The refit's forest from its stored tree shards, in shard order (each checked against its sha256). */
+async function mergeShards(db: ActivityDeps['db'], shards: { id: string; sha256: string }[], options: object, cols: number): Promise<RandomForest> {
+  const trees: TreeArrays[] = [];
+  for (const s of shards) trees.push(...treesFromArrays(unpackArrays(await getBlob(db, BUCKETS.models, s.id, s.sha256)).arrays, cols));
+  try {
+    return forestFromTrees(options, cols, trees);
+  } catch (err) {
+    throw nonRetryable(FAILURE_TYPES.badConfig, err);
+  }
+}
+
 export function flatMetrics(ev: BinaryEvaluation): Record<string, number> {
   return {
     roc_auc: ev.rocAuc,
@@ -85,16 +99,77 @@ export function flatMetrics(ev: BinaryEvaluation): Record<string, number> {
   };
 }
 
-export function createEvaluationActivities({ db }: ActivityDeps) {
+/** One tree shard of a refit: which trees, where they are stored, who grew them and how long it took. */
+export interface TreeShardSummary {
+  index: number;
+  count: number;
+  from: number;
+  to: number;
+  blob: { id: string; sha256: string; bytes: number };
+  fitMs: number;
+  workerIdentity: string;
+}
+
+interface RefitArgs {
+  runId: string;
+  datasetId: string;
+  params: Params;
+  threshold: ThresholdChoice;
+  seed: number;
+  engine: EngineName;
+  targetRecall: number;
+  leakageAucBound: number;
+  /** Stored tree shards (fitTreeShard, all of them, in order) to merge instead of fitting here. */
+  shards?: { id: string; sha256: string }[];
+}
+
+const refitOptions = (args: { params: Params; engine: EngineName; seed: number }) => ({ ...paramsToOptions(args.params, args.engine), seed: args.seed });
+
+export function createEvaluationActivities({ db, workerIdentity }: ActivityDeps) {
   return {
+    /**
+     * Grows shard `index` of `count` of the refit's forest (a contiguous range of tree indices, each
+     * tree seeded from (seed, index)) and stores its trees under (run, index, count). A retry after
+     * success returns the stored shard; a retry mid-fit grows the shard again (same trees).
+     */
+    async fitTreeShard(args: { runId: string; datasetId: string; params: Params; seed: number; engine: EngineName; index: number; count: number }): Promise<TreeShardSummary> {
+      const id = `run:${args.runId}:shard:${args.index}of${args.count}`;
+      const stored = await getBlob(db, BUCKETS.models, id).catch((err: unknown) => {
+        if (err instanceof BlobNotFoundError) return null;
+        throw err;
+      });
+      if (stored) {
+        const meta = unpackArrays(stored).meta as Omit<TreeShardSummary, 'blob'>;
+        return { ...meta, blob: { id, sha256: sha256(stored), bytes: stored.byteLength } };
+      }
+      if (args.engine !== ENGINES.retail24) throw nonRetryable(FAILURE_TYPES.badConfig, new Error(`tree shards need the retail24 engine, the run uses ${args.engine}`));
+      const view = await trainView(db, args.datasetId);
+      const opts = refitOptions(args);
+      let range: { from: number; to: number };
+      try {
+        range = shardRange(resolveForestOptions(opts).nEstimators, args.index, args.count);
+      } catch (err) {
+        throw nonRetryable(FAILURE_TYPES.badConfig, err);
+      }
+      const t0 = Date.now();
+      const trees = await fitTreeRange(view.X, view.y, opts, range, {
+        onProgress: (d: number, t: number) => heartbeat({ treesDone: d, trees: t, shard: args.index }),
+        onWarning: (m: string) => activityLog().warn(m),
+      });
+      const meta: Omit<TreeShardSummary, 'blob'> = { index: args.index, count: args.count, ...range, fitMs: Date.now() - t0, workerIdentity };
+      const blob = await putBlob(db, BUCKETS.models, id, packArrays(treesToArrays(trees, view.X.cols), { ...meta }), { runId: args.runId, shard: args.index });
+      return { ...meta, blob };
+    },
+
     /**
      * Refits the chosen parameters on the whole training split with the run's engine, attaches the
      * calibrator fitted on out-of-fold predictions (selectBest), evaluates the calibrated model on
      * the holdout at the chosen threshold and stores the model blob under the run id. Also records
      * each feature's single-feature AUC on the training split (the leakage guard). A retry after
      * success returns the stored result; a retry mid-fit restarts the fit (same seed, same model).
+     * With `shards` the forest is the stored tree shards merged in order, bit-identical to the fit.
      */
-    async refitAndEvaluate(args: { runId: string; datasetId: string; params: Params; threshold: ThresholdChoice; seed: number; engine: EngineName; targetRecall: number; leakageAucBound: number }): Promise<RefitSummary> {
+    async refitAndEvaluate(args: RefitArgs): Promise<RefitSummary> {
       const run = await getRun(db, args.runId);
       if (run?.refit) return run.refit as RefitSummary;
       const calibrator: Calibrator = (run?.calibrator as Calibrator | undefined) ?? { kind: 'identity' };
@@ -105,10 +180,12 @@ export function createEvaluationActivities({ db }: ActivityDeps) {
       const t0 = Date.now();
       const trainX = takeRows(X, cols, train);
       const yTrain = takeLabels(y, train);
-      const forest = await fitEngine(args.engine, { data: trainX, rows: train.length, cols }, yTrain, { ...paramsToOptions(args.params, args.engine), seed: args.seed }, {
-        onProgress: (d: number, t: number) => heartbeat({ treesDone: d, trees: t }),
-        onWarning: (m: string) => activityLog().warn(m),
-      });
+      const forest = args.shards?.length
+        ? await mergeShards(db, args.shards, refitOptions(args), cols)
+        : await fitEngine(args.engine, { data: trainX, rows: train.length, cols }, yTrain, refitOptions(args), {
+          onProgress: (d: number, t: number) => heartbeat({ treesDone: d, trees: t }),
+          onWarning: (m: string) => activityLog().warn(m),
+        });
       const fitMs = Date.now() - t0;
       const yh = takeLabels(y, holdout);
       const hX = { data: takeRows(X, cols, holdout), rows: holdout.length, cols };

@@ -54,6 +54,10 @@ export interface TrainingSettings {
   calibration: 'auto' | 'isotonic' | 'platt' | 'none';
   leakageAucBound: number;
   promotion: PromotionPolicy;
+  /** Tree shards of the refit (common/shards.ts): 0 = one per worker process that ran this run's grid cells; absent in older runs' settings: none. */
+  refitShards?: number;
+  /** Fewest training rows for the refit to be sharded at all. */
+  refitShardMinRows?: number;
 }
 
 export interface IngestRequest {

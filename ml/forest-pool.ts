@@ -21,12 +21,12 @@ export interface FitHooks {
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-async function growInProcess(q: Quantized, y: Uint8Array, params: CoreParams, trees: (TreeArrays | undefined)[], hooks: FitHooks, done: { n: number }): Promise<void> {
+async function growInProcess(q: Quantized, y: Uint8Array, params: CoreParams, first: number, trees: (TreeArrays | undefined)[], hooks: FitHooks, done: { n: number }): Promise<void> {
   const ws = createWorkspace(q.rows, q.cols, q.stride);
   for (let t = 0; t < trees.length; t++) {
     if (trees[t]) continue;
     hooks.signal?.throwIfAborted();
-    trees[t] = buildTree(q, y, params, t, ws);
+    trees[t] = buildTree(q, y, params, first + t, ws);
     // increment outside the optional call: `f?.(++x)` skips the increment when f is absent
     done.n++;
     hooks.onProgress?.(done.n, trees.length);
@@ -38,7 +38,7 @@ async function growInProcess(q: Quantized, y: Uint8Array, params: CoreParams, tr
 
 let nextJob = 1;
 
-function growOnThreads(q: Quantized, y: Uint8Array, params: CoreParams, trees: (TreeArrays | undefined)[], nThreads: number, hooks: FitHooks, done: { n: number }): Promise<void> {
+function growOnThreads(q: Quantized, y: Uint8Array, params: CoreParams, first: number, trees: (TreeArrays | undefined)[], nThreads: number, hooks: FitHooks, done: { n: number }): Promise<void> {
   const sharedY = new Uint8Array(new SharedArrayBuffer(y.length));
   sharedY.set(y);
   const job = nextJob++;
@@ -60,12 +60,12 @@ function growOnThreads(q: Quantized, y: Uint8Array, params: CoreParams, trees: (
     const onAbort = () => finish(hooks.signal?.reason ?? new Error('fit aborted'));
     hooks.signal?.addEventListener('abort', onAbort, { once: true });
     const feed = (w: Worker) => {
-      if (next < trees.length) w.postMessage({ job, tree: next++ } satisfies ThreadRequest);
+      if (next < trees.length) w.postMessage({ job, tree: first + next++ } satisfies ThreadRequest);
     };
     for (const w of workers) {
       w.on('message', (msg: ThreadReply) => {
         if (settled || msg.job !== job) return;
-        trees[msg.tree] = msg.arrays;
+        trees[msg.tree - first] = msg.arrays;
         done.n++;
         hooks.onProgress?.(done.n, trees.length);
         if (done.n === trees.length) finish();
@@ -80,23 +80,24 @@ function growOnThreads(q: Quantized, y: Uint8Array, params: CoreParams, trees: (
 }
 
 /**
- * Grow `nTrees` trees. With nThreads > 1, `q.codes` must be backed by a SharedArrayBuffer. If the
+ * Grow trees `first` .. `first + nTrees - 1` of the forest (tree i is seeded from (seed, i), so a
+ * range grows exactly those trees of the whole forest: what tree shards rely on). With nThreads > 1, `q.codes` must be backed by a SharedArrayBuffer. If the
  * threads fail, the missing trees are grown in-process (same seeds, same result); a genuine error in
  * the core then surfaces from the in-process run.
  */
-export async function growTrees(q: Quantized, y: Uint8Array, params: CoreParams, nTrees: number, nThreads: number, hooks: FitHooks = {}): Promise<TreeArrays[]> {
+export async function growTrees(q: Quantized, y: Uint8Array, params: CoreParams, nTrees: number, nThreads: number, hooks: FitHooks = {}, first = 0): Promise<TreeArrays[]> {
   hooks.signal?.throwIfAborted();
   const trees: (TreeArrays | undefined)[] = new Array(nTrees).fill(undefined);
   const done = { n: 0 };
   const threads = Math.min(nThreads, nTrees);
   if (threads > 1 && q.codes.buffer instanceof SharedArrayBuffer) {
     try {
-      await growOnThreads(q, y, params, trees, threads, hooks, done);
+      await growOnThreads(q, y, params, first, trees, threads, hooks, done);
     } catch (err) {
       if (!(err as { workerFailure?: boolean }).workerFailure) throw err;
       hooks.onWarning?.(`${(err as Error).message}; growing the remaining trees in-process`);
     }
   }
-  await growInProcess(q, y, params, trees, hooks, done);
+  await growInProcess(q, y, params, first, trees, hooks, done);
   return trees as TreeArrays[];
 }

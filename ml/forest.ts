@@ -7,6 +7,7 @@ import { featuresPerSplit, resolveForestOptions, type ForestOptions } from './fo
 import { growTrees, type FitHooks } from './forest-pool';
 import { assertBinaryLabels, assertFinite, assertMatrix, type Matrix } from './matrix';
 import { quantize } from './quantize';
+import { CorruptArtifactError } from '../common/errors';
 import { buildRankLayout, packForRows, predictRowPacked, predictRowRanked, type FlatNodes, type PackedNodes, type RankLayout } from './forest-row';
 
 export { DEFAULT_FOREST_OPTIONS, resolveForestOptions, type ForestOptions } from './forest-options';
@@ -157,11 +158,8 @@ function classWeights(y: Uint8Array, mode: ForestOptions['classWeight']): [numbe
   return [n0 > 0 ? y.length / (2 * n0) : 1, n1 > 0 ? y.length / (2 * n1) : 1];
 }
 
-/**
- * Fit a Random Forest on X (rows × features, finite values) and 0/1 labels y.
- * Throws RangeError naming the bad option or value.
- */
-export async function fitRandomForest(X: Matrix, y: Uint8Array, options: Partial<ForestOptions> = {}, hooks: FitHooks = {}): Promise<RandomForest> {
+/** Options, core parameters and quantised data of a fit: the same for the whole forest and every shard of it. */
+function prepareFit(X: Matrix, y: Uint8Array, options: Partial<ForestOptions>, nTrees?: number) {
   const opts = resolveForestOptions(options);
   assertMatrix(X);
   if (X.rows < 2) throw new RangeError(`fitRandomForest needs at least 2 rows, got ${X.rows}`);
@@ -176,8 +174,78 @@ export async function fitRandomForest(X: Matrix, y: Uint8Array, options: Partial
     classWeight: classWeights(y, opts.classWeight),
     seed: opts.seed,
   };
-  const threads = Math.min(opts.nThreads, opts.nEstimators);
-  const q = quantize(X, opts.maxBins, opts.seed, threads > 1);
+  const threads = Math.min(opts.nThreads, nTrees ?? opts.nEstimators);
+  // the edges come from a seeded row sample, so every shard quantises exactly as the whole fit does
+  return { opts, params, threads, q: quantize(X, opts.maxBins, opts.seed, threads > 1) };
+}
+
+/**
+ * Fit a Random Forest on X (rows × features, finite values) and 0/1 labels y.
+ * Throws RangeError naming the bad option or value.
+ */
+export async function fitRandomForest(X: Matrix, y: Uint8Array, options: Partial<ForestOptions> = {}, hooks: FitHooks = {}): Promise<RandomForest> {
+  const { opts, params, threads, q } = prepareFit(X, y, options);
   const trees = await growTrees(q, y, params, opts.nEstimators, threads, hooks);
   return new RandomForest(opts, X.cols, flattenTrees(trees, X.cols));
+}
+
+/** Tree indices [from, to) of shard `index` of `count`: contiguous, in order, sizes differing by at most one. */
+export function shardRange(nTrees: number, index: number, count: number): { from: number; to: number } {
+  if (!Number.isInteger(count) || count < 1) throw new RangeError(`shard count must be a positive integer, got ${count}`);
+  if (!Number.isInteger(index) || index < 0 || index >= count) throw new RangeError(`shard index must be in [0, ${count}), got ${index}`);
+  return { from: Math.floor((index * nTrees) / count), to: Math.floor(((index + 1) * nTrees) / count) };
+}
+
+/**
+ * Trees [from, to) of the forest `fitRandomForest(X, y, options)` grows, bit for bit: tree i is
+ * seeded from (seed, i) and the quantisation depends only on the data and the seed. Merge the
+ * shards of a forest, in tree order, with `forestFromTrees`.
+ */
+export async function fitTreeRange(X: Matrix, y: Uint8Array, options: Partial<ForestOptions>, range: { from: number; to: number }, hooks: FitHooks = {}): Promise<TreeArrays[]> {
+  const nTrees = resolveForestOptions(options).nEstimators;
+  if (!Number.isInteger(range.from) || !Number.isInteger(range.to) || range.from < 0 || range.to > nTrees || range.from > range.to) {
+    throw new RangeError(`tree range [${range.from}, ${range.to}) is not inside [0, ${nTrees})`);
+  }
+  const { params, threads, q } = prepareFit(X, y, options, Math.max(1, range.to - range.from));
+  return growTrees(q, y, params, range.to - range.from, threads, hooks, range.from);
+}
+
+/** The forest of `trees` (every tree of a fit, in tree order), as `fitRandomForest` would return it. */
+export function forestFromTrees(options: Partial<ForestOptions>, nFeatures: number, trees: TreeArrays[]): RandomForest {
+  const opts = resolveForestOptions(options);
+  if (trees.length !== opts.nEstimators) throw new RangeError(`a forest of ${opts.nEstimators} trees cannot be built from ${trees.length}`);
+  return new RandomForest(opts, nFeatures, flattenTrees(trees, nFeatures));
+}
+
+/** Trees as flat typed arrays (flattenTrees' node arrays plus each tree's own importances), for storing a shard. */
+export function treesToArrays(trees: TreeArrays[], nFeatures: number): Record<string, Float64Array | Int32Array> {
+  const { importances: _merged, ...flat } = flattenTrees(trees, nFeatures);
+  const treeImportances = new Float64Array(trees.length * nFeatures);
+  trees.forEach((t, i) => treeImportances.set(t.importances, i * nFeatures));
+  return { ...flat, treeImportances };
+}
+
+/** Inverse of `treesToArrays`. @throws CorruptArtifactError when the arrays do not fit together */
+export function treesFromArrays(arrays: Record<string, ArrayLike<number>>, nFeatures: number): TreeArrays[] {
+  const a = arrays as Partial<Record<string, unknown>>;
+  const is = <T>(v: unknown, C: new (...args: never[]) => T): v is T => v instanceof C;
+  const { feature, threshold, left, value, cover, roots, depths, treeImportances } = a;
+  if (!is(feature, Int32Array) || !is(threshold, Float64Array) || !is(left, Int32Array) || !is(value, Float64Array) || !is(cover, Float64Array)
+    || !is(roots, Int32Array) || !is(depths, Int32Array) || !is(treeImportances, Float64Array)) {
+    throw new CorruptArtifactError('tree shard lacks one of its arrays (feature, threshold, left, value, cover, roots, depths, treeImportances) or has a wrong type');
+  }
+  const nodes = feature.length;
+  const n = roots.length;
+  if (threshold.length !== nodes || left.length !== nodes || value.length !== nodes || cover.length !== nodes || depths.length !== n || treeImportances.length !== n * nFeatures) {
+    throw new CorruptArtifactError(`tree shard of ${n} trees and ${nodes} nodes has arrays of inconsistent lengths`);
+  }
+  return Array.from({ length: n }, (_, i) => {
+    const start = roots[i]!;
+    const end = i + 1 < n ? roots[i + 1]! : nodes;
+    if (!(start >= 0 && start < end && end <= nodes)) throw new CorruptArtifactError(`tree shard: tree ${i} spans nodes [${start}, ${end}) of ${nodes}`);
+    return {
+      feature: feature.slice(start, end), threshold: threshold.slice(start, end), left: left.slice(start, end).map((c) => c - start),
+      value: value.slice(start, end), cover: cover.slice(start, end), depth: depths[i]!, importances: treeImportances.slice(i * nFeatures, (i + 1) * nFeatures),
+    };
+  });
 }

@@ -4,6 +4,7 @@ import type { CellResult, CellTask, PipelineProgress, PipelineResult, TrainingPi
 import { NON_RETRYABLE } from '../common/errors';
 import { SEARCH_ATTRIBUTES } from '../common/constants';
 import { progressQuery } from '../common/messages';
+import { refitShardCount } from '../common/shards';
 import { runBounded } from './bounded';
 import { requestScoring } from './score-new-users';
 
@@ -16,7 +17,8 @@ const heavy = proxyActivities<Activities>({ startToCloseTimeout: '60 minutes', h
 
 /**
  * ingest (optional) → snapshot → grid search (one activity per params × fold cell, bounded
- * concurrency, so every worker on the queue shares them) → threshold → refit + holdout
+ * concurrency, so every worker on the queue shares them) → threshold → refit (optionally as tree
+ * shards, one activity each, merged) + holdout
  * evaluation → register → promotion gate.
  */
 export async function trainingPipeline(input: TrainingPipelineInput): Promise<PipelineResult> {
@@ -59,7 +61,18 @@ export async function trainingPipeline(input: TrainingPipelineInput): Promise<Pi
     await stage('threshold', { cells: results.map((r) => ({ cellKey: r.cellKey, foldIndex: r.foldIndex, score: r.score, fitMs: r.fitMs, workerIdentity: r.workerIdentity })) });
     const selection = await heavy.selectBest({ runId, datasetId: snapshot.datasetId, targetRecall: settings.targetRecall, calibration: settings.calibration });
     await stage('refit', { selection });
-    await heavy.refitAndEvaluate({ runId, datasetId: snapshot.datasetId, params: selection.bestParams, threshold: selection.threshold, seed: settings.seed, engine: settings.engine, targetRecall: settings.targetRecall, leakageAucBound: settings.leakageAucBound });
+    const fit = { runId, datasetId: snapshot.datasetId, params: selection.bestParams, seed: settings.seed, engine: settings.engine };
+    // tree shards: one activity per range of trees, so one large fit spreads over every worker
+    // (patched: runs recorded before shards existed replay without them)
+    const nTrees = typeof fit.params.nEstimators === 'number' ? fit.params.nEstimators : Infinity;
+    const count = patched('refit-shards') ? refitShardCount(settings, snapshot.trainRows, new Set(results.map((r) => r.workerIdentity)).size, nTrees) : 1;
+    let shards: { id: string; sha256: string }[] | undefined;
+    if (count > 1) {
+      const done = await Promise.all(Array.from({ length: count }, (_, index) => heavy.fitTreeShard({ ...fit, index, count })));
+      await quick.recordRun({ runId, patch: { refitShards: done } });
+      shards = done.map((s) => ({ id: s.blob.id, sha256: s.blob.sha256 }));
+    }
+    await heavy.refitAndEvaluate({ ...fit, threshold: selection.threshold, targetRecall: settings.targetRecall, leakageAucBound: settings.leakageAucBound, ...(shards ? { shards } : {}) });
     await stage('register');
     const version = await quick.registerCandidate({ runId, modelName: settings.modelName, datasetId: snapshot.datasetId, selection, settings, trigger: input.trigger, reason: input.reason, timings: { snapshotAndGridMs: t(t0), gridMs } });
     upsertSearchAttributes({ [SEARCH_ATTRIBUTES.modelVersion]: [version.version] });

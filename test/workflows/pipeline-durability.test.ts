@@ -9,6 +9,7 @@ import { startWorkerProcess, type WorkerProcess } from '../../testkit/worker-pro
 import { loadConfig, type Config } from '../../config';
 import { connectStore, type Store } from '../../store/db';
 import { COLLECTIONS } from '../../store/collections';
+import { getRun } from '../../store/runs';
 import { generateToFiles } from '../../data/generator';
 import { ingestViaWorkflow, startTraining } from '../../client/pipeline';
 import type { PipelineResult } from '../../common/workflow-types';
@@ -23,8 +24,8 @@ interface Site {
   workers: WorkerProcess[];
 }
 
-async function site(label: string): Promise<Site> {
-  const env = testEnv(uniqueDbName(label), { TASK_QUEUE: `q-${randomBytes(4).toString('hex')}`, PARAM_GRID: GRID, GRID_CONCURRENCY: '4' });
+async function site(label: string, extra: Record<string, string> = {}): Promise<Site> {
+  const env = testEnv(uniqueDbName(label), { TASK_QUEUE: `q-${randomBytes(4).toString('hex')}`, PARAM_GRID: GRID, GRID_CONCURRENCY: '4', ...extra });
   const config = loadConfig(env);
   return { config, env, store: await connectStore(config.MONGODB_URI!, config.MONGODB_DB), workers: [] };
 }
@@ -46,8 +47,9 @@ describe('training pipeline durability and scale-out (worker processes on the re
     const connection = await Connection.connect({ address: testStack().temporalAddress });
     client = new Client({ connection, namespace: testStack().temporalNamespace });
 
-    // Run 1: two worker processes share the queue, uninterrupted.
-    two = await site('durable-two');
+    // Run 1: two worker processes share the queue, uninterrupted; the refit is split into tree
+    // shards (one per worker that ran grid cells; the row minimum lowered so 16,000 rows qualify).
+    two = await site('durable-two', { REFIT_SHARDS: '0', REFIT_SHARD_MIN_ROWS: '0' });
     two.workers.push(startWorkerProcess(two.env), startWorkerProcess(two.env));
     await Promise.all(two.workers.map((w) => w.ready));
     await ingestViaWorkflow(client, two.store.db, two.config, csv);
@@ -86,6 +88,16 @@ describe('training pipeline durability and scale-out (worker processes on the re
     expect(ids.length).toBe(2);
   });
 
+  it('when the refit of a run on two workers is sharded, then both workers grew a shard and together all the trees', async () => {
+    const run = await getRun(two.store.db, twoResult.runId);
+    const shards = (run?.refitShards ?? []) as { workerIdentity: string; from: number; to: number }[];
+    expect(shards).toHaveLength(2);
+    expect(new Set(shards.map((s) => s.workerIdentity)).size).toBe(2);
+    expect(shards[0]!.from).toBe(0);
+    expect(shards[1]!.from).toBe(shards[0]!.to);
+    expect(shards[1]!.to).toBe(twoResult.selection.bestParams.nEstimators);
+  });
+
   it('when the worker is killed mid grid search, then the run completes after a new worker starts', () => {
     expect(killedAfterCells).toBeGreaterThanOrEqual(2);
     expect(killedAfterCells).toBeLessThan(12);
@@ -97,6 +109,13 @@ describe('training pipeline durability and scale-out (worker processes on the re
     expect(crashResult.selection.bestParams).toEqual(twoResult.selection.bestParams);
     expect(crashResult.selection.threshold).toEqual(twoResult.selection.threshold);
     expect(crashResult.version.metrics).toEqual(twoResult.version.metrics);
+  });
+
+  it('when one run merged tree shards and the other fitted in one piece, then their model blobs are byte-identical', async () => {
+    const [a, b] = await Promise.all([getRun(two.store.db, twoResult.runId), getRun(crash.store.db, crashResult.runId)]);
+    expect(a?.refitShards).toHaveLength(2);
+    expect(b?.refitShards).toBeUndefined();
+    expect((a?.refit as { blob: { sha256: string } }).blob.sha256).toBe((b?.refit as { blob: { sha256: string } }).blob.sha256);
   });
 
   it('when cells were retried after the crash, then each (params × fold) cell is stored exactly once', async () => {
