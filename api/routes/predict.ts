@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Router } from 'express';
 import { HttpError } from '../errors';
 import { requireJson } from '../validation';
-import { scoreOne, servingShape } from '../scoring';
+import { scoreMany, scoreOne, servingShape } from '../scoring';
 import type { LoadedModel } from '../../store/model-loader';
 import type { AppDeps } from '../deps';
 
@@ -33,7 +33,7 @@ export function predictRouter(deps: AppDeps): Router {
       if (req.body.length === 0) throw new HttpError(400, 'invalid-body', 'body array is empty');
       if (req.body.length > deps.config.PREDICT_MAX_BATCH) throw new HttpError(413, 'too-many-users', `body has ${req.body.length} users; the limit is ${deps.config.PREDICT_MAX_BATCH}`);
       if (explain && req.body.length > deps.config.EXPLAIN_MAX_BATCH) throw new HttpError(413, 'too-many-to-explain', `explain=true takes at most ${deps.config.EXPLAIN_MAX_BATCH} users per request (an exact explanation costs up to ~40 ms each); got ${req.body.length}`);
-      const scored = req.body.map((u, i) => scoreOne(m, u, `[${i}].`, explain));
+      const scored = scoreMany(m, req.body, explain);
       deps.predictionLog?.record(model, scored);
       deps.metrics?.countPredictions(m.modelName, m.version, scored.length);
       res.json({ requestId, model, predictions: scored.map(({ firstOpen: _f, ...p }) => p) });

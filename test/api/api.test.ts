@@ -61,13 +61,21 @@ describe('scoring API over HTTP against the MongoDB-protocol server', () => {
     await expect.poll(() => logged.find((l) => l.req?.id === 'campaign-42.batch-7')?.level).toBe(40);
   });
 
-  it('when an array is posted, then each user is scored like the single call', async () => {
-    const single = await call(`${api.url}/v1/predict`, { body: USER });
-    const r = await call(`${api.url}/v1/predict`, { body: [USER, { ...USER, user_id: 7, age: null }] });
+  it('when an array is posted, then each user is scored like the single call, bit for bit', async () => {
+    // the array goes through the model's batch path (one matrix), the single call through the row path
+    const screens = ['home', 'home,product_details,cart,checkout', 'cart,cart,shopping_cart', 'product_details,search', ''];
+    const users = Array.from({ length: 20 }, (_, i) => ({ ...USER, user_id: `b${i}`, age: 18 + 3 * i, screen_list: screens[i % screens.length]!, first_open: `2026-03-0${1 + (i % 7)} ${String(i).padStart(2, '0')}:15:00` }));
+    const singles = await Promise.all(users.map((u) => call(`${api.url}/v1/predict`, { body: u })));
+    const r = await call(`${api.url}/v1/predict`, { body: [...users, { ...USER, user_id: 7, age: null }] });
     expect(r.status).toBe(200);
-    expect(r.json.predictions).toHaveLength(2);
-    expect(r.json.predictions[0].probability).toBe(single.json.probability);
-    expect(r.json.predictions[1].user_id).toBe('7');
+    expect(r.json.predictions).toHaveLength(21);
+    expect(new Set(singles.map((x) => x.json.probability)).size).toBeGreaterThan(1);
+    users.forEach((_, i) => {
+      expect(r.json.predictions[i].probability).toBe(singles[i]!.json.probability);
+      expect(r.json.predictions[i].percentile).toBe(singles[i]!.json.percentile);
+      expect(r.json.predictions[i].decision).toBe(singles[i]!.json.decision);
+    });
+    expect(r.json.predictions[20].user_id).toBe('7');
   });
 
   it('when explain=true, then each score carries its exact attribution: expected value + contributions = the raw forest score', async () => {
