@@ -3,6 +3,9 @@
  * one port (what a load balancer over replicas does, on one machine). Env as for `retail24 api`.
  */
 import cluster from 'node:cluster';
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { join } from 'node:path';
 import { loadConfig } from '../config';
 import { startApi } from '../api/server';
 
@@ -20,7 +23,22 @@ if (cluster.isPrimary && n > 1) {
   });
 } else {
   const api = await startApi(loadConfig(process.env), { temporal: false, log: () => undefined });
+  // PREDICT_PROFILE_DIR: a V8 CPU profile of this server process, written when it is stopped
+  // (the request path's breakdown in bench/README.md comes from one)
+  const profileDir = process.env.PREDICT_PROFILE_DIR;
+  const session = profileDir ? new Session() : null;
+  if (session) {
+    session.connect();
+    await session.post('Profiler.enable');
+    await session.post('Profiler.start');
+  }
   if (cluster.isWorker) process.send?.('ready');
   else console.log(`listening ${new URL(api.url).port}`);
-  process.on('SIGTERM', () => void api.close().finally(() => process.exit(0)));
+  process.on('SIGTERM', () => void (async () => {
+    if (session && profileDir) {
+      const { profile } = await session.post('Profiler.stop');
+      writeFileSync(join(profileDir, `predict-server-${process.pid}.cpuprofile`), JSON.stringify(profile));
+    }
+    await api.close();
+  })().finally(() => process.exit(0)));
 }
