@@ -6,6 +6,7 @@ import { recoverReplacements, recoverStaleReplacements, replaceById } from './re
 import { insertManyIgnoringDuplicates } from './bulk';
 import { LABEL_STATUS, labelAsOf, maturesAt, type LabelStatus, type UserRecord } from '../data/record';
 import { sha256 } from './blobs';
+import { serverProfile } from './server';
 
 /** A stored user: the canonical record, where its label stands, and provenance. */
 export interface UserDoc extends Omit<UserRecord, 'userId'> {
@@ -173,10 +174,14 @@ export function docToRecord(d: UserDoc): UserRecord {
 
 /**
  * Labelled users as columns (typed arrays, screens as codes into one name table), read in one
- * cursor pass in a stable order (by id) so snapshots are reproducible. A million users as
- * `UserRecord` objects take many hundreds of MB of heap (one string per screen visit); as columns
- * they take ~100 MB, and {@link columnRecord} rebuilds one record at a time when needed.
- * `visit` sees every record once, in order (for digests), before it is dropped.
+ * cursor pass in storage order and then put in id order (MongoDB's order for string ids: UTF-8
+ * bytes), so snapshots are reproducible. The server does not sort: FerretDB 1.24 sorts a whole
+ * result in its own memory (644 MB of FerretDB RSS for 100,000 users sorted by `_id`, 44 MB for the
+ * same read unsorted; a million users took it past 14 GB). A million users as `UserRecord`
+ * objects take many hundreds of MB of heap (one string per screen visit); as columns they take
+ * ~100 MB, and {@link columnRecord} rebuilds one record at a time when needed.
+ * `visit` sees every record once, in storage order (for progress), before it is dropped; with
+ * `digests` each row's {@link recordHash} is kept (32 bytes per row, in row order).
  */
 export interface UserColumns {
   rows: number;
@@ -193,6 +198,55 @@ export interface UserColumns {
   screenNames: string[];
   /** Pass-through value per name and row; NaN = absent for that user. */
   extra: Map<string, Float64Array>;
+  /** recordHash of row i as bytes [32 i, 32 i + 32), when asked for. */
+  digests?: Uint8Array;
+}
+
+/** MongoDB's order of string ids (UTF-8 bytes = code points); JS `<` compares UTF-16 units, which differs for surrogate pairs. */
+export function compareIds(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    let x = a.charCodeAt(i);
+    let y = b.charCodeAt(i);
+    if (x === y) continue;
+    // surrogates (U+D800-DFFF) encode code points above U+FFFF: move them above U+E000-FFFF
+    if (x >= 0xd800 && y >= 0xd800) {
+      x = x >= 0xe000 ? x - 0x800 : x + 0x2000;
+      y = y >= 0xe000 ? y - 0x800 : y + 0x2000;
+    }
+    return x - y;
+  }
+  return a.length - b.length;
+}
+
+/** The columns' rows in the order `order` (row i of the result = row order[i] of `c`). */
+function permuteColumns(c: UserColumns, order: Int32Array): UserColumns {
+  const n = c.rows;
+  const pick = <T extends Float64Array | Uint8Array>(a: T): T => {
+    const out = new (a.constructor as new (k: number) => T)(n);
+    for (let i = 0; i < n; i++) out[i] = a[order[i]!]!;
+    return out;
+  };
+  const screenOffsets = new Int32Array(n + 1);
+  const screenCodes = new Int32Array(c.screenOffsets[n]!);
+  for (let i = 0, at = 0; i < n; i++) {
+    const r = order[i]!;
+    const from = c.screenOffsets[r]!;
+    const to = c.screenOffsets[r + 1]!;
+    screenCodes.set(c.screenCodes.subarray(from, to), at);
+    at += to - from;
+    screenOffsets[i + 1] = at;
+  }
+  let digests: Uint8Array | undefined;
+  if (c.digests) {
+    digests = new Uint8Array(n * 32);
+    for (let i = 0; i < n; i++) digests.set(c.digests.subarray(order[i]! * 32, order[i]! * 32 + 32), i * 32);
+  }
+  return {
+    rows: n, ids: Array.from(order, (r) => c.ids[r]!), firstOpen: pick(c.firstOpen), age: pick(c.age), numscreens: pick(c.numscreens),
+    purchaseDate: pick(c.purchaseDate), label: pick(c.label), screenOffsets, screenCodes, screenNames: c.screenNames,
+    extra: new Map([...c.extra].map(([k, v]) => [k, pick(v)])), ...(digests ? { digests } : {}),
+  };
 }
 
 function grow<T extends Float64Array | Int32Array | Uint8Array>(a: T, need: number): T {
@@ -203,29 +257,31 @@ function grow<T extends Float64Array | Int32Array | Uint8Array>(a: T, need: numb
   return b;
 }
 
-export async function loadLabelledColumns(db: Db, visit?: (u: UserRecord) => void): Promise<UserColumns> {
+export async function loadLabelledColumns(db: Db, visit?: (u: UserRecord) => void, opts: { digests?: boolean } = {}): Promise<UserColumns> {
   let cap = 1024;
   const c: UserColumns = {
     rows: 0, ids: [], firstOpen: new Float64Array(cap), age: new Float64Array(cap), numscreens: new Float64Array(cap),
     purchaseDate: new Float64Array(cap), label: new Uint8Array(cap), screenOffsets: new Int32Array(cap + 1),
-    screenCodes: new Int32Array(cap * 8), screenNames: [], extra: new Map(),
+    screenCodes: new Int32Array(cap * 8), screenNames: [], extra: new Map(), ...(opts.digests ? { digests: new Uint8Array(cap * 32) } : {}),
   };
   const codeOf = new Map<string, number>();
   let nCodes = 0;
   // Provenance fields are never read here; leaving them on the server saves decoding a million of them.
   const projection = NO_PROVENANCE;
-  const cur = db.collection<UserDoc>(COLLECTIONS.users).find({ label: { $in: [0, 1] } }, { projection }).sort({ _id: 1 });
+  const cur = db.collection<UserDoc>(COLLECTIONS.users).find({ label: { $in: [0, 1] } }, { projection });
   for await (const d of cur) {
     const u = docToRecord(d as UserDoc);
     visit?.(u);
     const i = c.rows++;
     if (i >= cap) {
       cap *= 2;
+      if (c.digests) c.digests = grow(c.digests, cap * 32);
       for (const k of ['firstOpen', 'age', 'numscreens', 'purchaseDate', 'label'] as const) (c as unknown as Record<string, Float64Array>)[k] = grow(c[k] as Float64Array, cap);
       c.screenOffsets = grow(c.screenOffsets, cap + 1);
       for (const [k, v] of c.extra) c.extra.set(k, grow(v, cap));
     }
     c.ids.push(u.userId);
+    if (c.digests) c.digests.set(Buffer.from(recordHash(u), 'hex'), i * 32);
     c.firstOpen[i] = u.firstOpen;
     c.age[i] = u.age ?? Number.NaN;
     c.numscreens[i] = u.numscreens;
@@ -248,7 +304,8 @@ export async function loadLabelledColumns(db: Db, visit?: (u: UserRecord) => voi
       col[i] = v;
     }
   }
-  return c;
+  const order = Int32Array.from({ length: c.rows }, (_, i) => i).sort((a, b) => compareIds(c.ids[a]!, c.ids[b]!));
+  return permuteColumns(c, order);
 }
 
 /** Row i of {@link loadLabelledColumns} as a record again (fields equal to the stored user's). */
@@ -272,6 +329,17 @@ export async function countUsers(db: Db, filter: Record<string, unknown> = {}): 
 /** Users by label state: `matured` ones train and evaluate; `pending` ones wait for their window to close. */
 export async function countLabelStates(db: Db): Promise<{ matured: number; pending: number; unlabelled: number }> {
   const users = db.collection<UserDoc>(COLLECTIONS.users);
+  if ((await serverProfile(db)).kind === 'ferretdb') {
+    // FerretDB 1.24 counts a filter by collecting every matching document in its own memory
+    // (604 MB of RSS to count 100,000 users); one streamed pass over two fields is bounded.
+    const n = { matured: 0, pending: 0, unlabelled: 0 };
+    for await (const d of users.find({}, { projection: { _id: 0, label: 1, labelStatus: 1 } })) {
+      if (d.label === 0 || d.label === 1) n.matured++;
+      else if (d.labelStatus === LABEL_STATUS.pending) n.pending++;
+      else n.unlabelled++;
+    }
+    return n;
+  }
   const [matured, pending, total] = await Promise.all([
     users.countDocuments({ label: { $in: [0, 1] } }),
     users.countDocuments({ labelStatus: LABEL_STATUS.pending }),

@@ -2,7 +2,7 @@ import type { Db, MongoClient } from 'mongodb';
 import { MongoClient as Client } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COLLECTIONS } from '../../store/collections';
-import { columnRecord, docToRecord, loadLabelledColumns, recordHash, type UserDoc } from '../../store/users';
+import { columnRecord, countLabelStates, docToRecord, loadLabelledColumns, recordHash, type UserDoc } from '../../store/users';
 import { fitFeatureSpec, transformBatch } from '../../data/features';
 import { loadDataset } from '../../store/datasets';
 import { createFeatureActivities } from '../../activities/features';
@@ -40,6 +40,8 @@ describe('snapshot from columns', () => {
     }));
     // One unlabelled user: never part of a snapshot.
     docs.push({ ...docs[0]!, _id: 'unlabelled', label: null, labelStatus: 'unlabelled', observedAt: null });
+    // Two pending users (window still open at the export): neither matured nor unlabelled.
+    docs.push({ ...docs[1]!, _id: 'pending-1', label: null, labelStatus: 'pending' }, { ...docs[2]!, _id: 'pending-2', label: null, labelStatus: 'pending' });
     await db.collection<UserDoc>(COLLECTIONS.users).insertMany(docs);
   });
 
@@ -48,15 +50,29 @@ describe('snapshot from columns', () => {
     await client?.close();
   });
 
-  it('when labelled users are loaded as columns, then each row rebuilds the stored record in id order', async () => {
+  // The users were inserted in descending id order, so storage order is the reverse of id order:
+  // columns left in the order the (unsorted) cursor returns would fail here.
+  it('when labelled users are loaded as columns, then each row rebuilds the stored record in id order, with its digest', async () => {
     const stored = await db.collection<UserDoc>(COLLECTIONS.users).find({ label: { $in: [0, 1] } }).sort({ _id: 1 }).toArray();
     const visited: string[] = [];
 
-    const cols = await loadLabelledColumns(db, (u) => visited.push(u.userId));
+    const cols = await loadLabelledColumns(db, (u) => visited.push(u.userId), { digests: true });
 
     expect(cols.rows).toBe(input.length);
-    expect(visited).toEqual(stored.map((d) => d._id));
+    expect(visited.slice().sort()).toEqual(stored.map((d) => d._id));
+    expect(visited).not.toEqual(stored.map((d) => d._id));
     expect(Array.from({ length: cols.rows }, (_, i) => columnRecord(cols, i))).toEqual(stored.map(docToRecord));
+    expect(Array.from({ length: cols.rows }, (_, i) => Buffer.from(cols.digests!.subarray(32 * i, 32 * i + 32)).toString('hex'))).toEqual(stored.map((d) => recordHash(docToRecord(d))));
+  });
+
+  it('when label states are counted (streamed on FerretDB, countDocuments on MongoDB), then they match per-state counts', async () => {
+    const users = db.collection<UserDoc>(COLLECTIONS.users);
+    expect(await countLabelStates(db)).toEqual({
+      matured: await users.countDocuments({ label: { $in: [0, 1] } }),
+      pending: await users.countDocuments({ labelStatus: 'pending' }),
+      unlabelled: await users.countDocuments({ labelStatus: 'unlabelled' }),
+    });
+    expect(await countLabelStates(db)).toEqual({ matured: input.length, pending: 2, unlabelled: 1 });
   });
 
   it('when a snapshot is built, then its matrix equals transformBatch over the stored records', async () => {
