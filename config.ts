@@ -70,6 +70,8 @@ export const configSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: intIn(0, 65535).default(8080),
   WORKER_METRICS_PORT: intIn(0, 65535).optional(),
+  /** Activities one worker process runs at once (grid cells and tree shards each use every core). */
+  WORKER_ACTIVITY_SLOTS: intIn(1, 64).default(2),
   API_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
   MODEL_NAME: z.string().regex(/^[A-Za-z0-9_.-]{1,80}$/).default('Retail24RandomForestClassifier'),
   ENGINE: z.enum(ENGINE_NAMES).default('retail24'),

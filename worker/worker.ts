@@ -42,9 +42,11 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     workflowBundle: deps.workflowBundle ?? (await workflowBundle()),
     activities: createActivities({ db: deps.db, config: deps.config, workerIdentity: identity, temporal: deps.temporal }),
     ...(deps.metrics ? { interceptors: { activity: [deps.metrics.interceptor()] } } : {}),
-    // Grid cells are CPU-bound and each uses every core through worker_threads: one at a time
-    // per process keeps memory bounded; more processes (or machines) add throughput.
-    maxConcurrentActivityTaskExecutions: 2,
+    // Grid cells and tree shards are CPU-bound and each uses every core through worker_threads:
+    // a few at a time per process keeps memory bounded; more processes (or machines) add
+    // throughput. A worker polls only while it has a free slot, so with 1 slot the shards of one
+    // refit go to as many workers as are idle.
+    maxConcurrentActivityTaskExecutions: deps.config.WORKER_ACTIVITY_SLOTS,
     shutdownGraceTime: '10s',
   });
 }

@@ -14,6 +14,10 @@ const retry = { initialInterval: '1s', maximumInterval: '30s', backoffCoefficien
 // 2 cores); heartbeats come per tree or per 20k rows, so 30 s without one means a dead worker (and a retry starts that soon after a crash).
 const quick = proxyActivities<Activities>({ startToCloseTimeout: '1 minute', retry });
 const heavy = proxyActivities<Activities>({ startToCloseTimeout: '60 minutes', heartbeatTimeout: '30 seconds', retry });
+// Tree shards go through the server's matching, never eagerly to the worker that completed the
+// workflow task: eager dispatch hands every shard to that one worker while it has free slots
+// (a CI run did exactly that: two shards, one worker), which defeats spreading the fit.
+const spread = proxyActivities<Activities>({ startToCloseTimeout: '60 minutes', heartbeatTimeout: '30 seconds', retry, allowEagerDispatch: false });
 
 /**
  * ingest (optional) → snapshot → grid search (one activity per params × fold cell, bounded
@@ -68,7 +72,7 @@ export async function trainingPipeline(input: TrainingPipelineInput): Promise<Pi
     const count = patched('refit-shards') ? refitShardCount(settings, snapshot.trainRows, new Set(results.map((r) => r.workerIdentity)).size, nTrees) : 1;
     let shards: { id: string; sha256: string }[] | undefined;
     if (count > 1) {
-      const done = await Promise.all(Array.from({ length: count }, (_, index) => heavy.fitTreeShard({ ...fit, index, count })));
+      const done = await Promise.all(Array.from({ length: count }, (_, index) => spread.fitTreeShard({ ...fit, index, count })));
       await quick.recordRun({ runId, patch: { refitShards: done } });
       shards = done.map((s) => ({ id: s.blob.id, sha256: s.blob.sha256 }));
     }

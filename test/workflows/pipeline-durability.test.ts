@@ -49,7 +49,9 @@ describe('training pipeline durability and scale-out (worker processes on the re
 
     // Run 1: two worker processes share the queue, uninterrupted; the refit is split into tree
     // shards (one per worker that ran grid cells; the row minimum lowered so 16,000 rows qualify).
-    two = await site('durable-two', { REFIT_SHARDS: '0', REFIT_SHARD_MIN_ROWS: '0' });
+    // One activity slot per worker: a busy worker does not poll, so the second shard cannot go to
+    // the worker that took the first (with 2 slots either worker may take both, and one CI run did).
+    two = await site('durable-two', { REFIT_SHARDS: '0', REFIT_SHARD_MIN_ROWS: '0', WORKER_ACTIVITY_SLOTS: '1' });
     two.workers.push(startWorkerProcess(two.env), startWorkerProcess(two.env));
     await Promise.all(two.workers.map((w) => w.ready));
     await ingestViaWorkflow(client, two.store.db, two.config, csv);
