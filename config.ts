@@ -109,6 +109,8 @@ export const configSchema = z.object({
   SCORE_INTERVAL_S: intIn(10, 7 * 24 * 3600).default(900),
   SCORE_CONCURRENCY: intIn(1, 64).default(4),
   SCORE_ON_INGEST: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
+  /** Whether a promotion asks for a scoring run at once (users still inside their window re-scored by the new version); otherwise the schedule's next run does it. */
+  SCORE_ON_PROMOTION: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
   MODEL_POLL_MS: intIn(100, 600_000).default(2000),
   /** Largest CSV upload /v1/predict/batch accepts (bytes); larger uploads get 413. */
   BATCH_MAX_BYTES: intIn(1024, 2 ** 31).default(50 * 1024 * 1024),
@@ -134,6 +136,7 @@ export function trainingSettings(config: Config): TrainingSettings {
     gridConcurrency: config.GRID_CONCURRENCY,
     refitShards: config.REFIT_SHARDS,
     refitShardMinRows: config.REFIT_SHARD_MIN_ROWS,
+    scoreOnPromotion: config.SCORE_ON_PROMOTION,
     calibration: config.CALIBRATION,
     leakageAucBound: config.LEAKAGE_AUC_BOUND,
     promotion: {

@@ -1,7 +1,7 @@
 import { getAlias, getVersion } from '../store/registry';
 import { loadDataset } from '../store/datasets';
 import { loadVersion } from '../store/model-loader';
-import { countUsers, latestFirstOpen } from '../store/users';
+import { tallyUsers } from '../store/users';
 import { observationTime } from '../store/data-time';
 import { PRODUCTION_ALIAS } from '../common/constants';
 import type { MonitorPolicy, TriggerState } from '../common/messages';
@@ -24,16 +24,18 @@ export function createMonitoringActivities({ db }: ActivityDeps) {
      * data's own time: the latest observation of any ingested batch or reported purchase.
      */
     async monitorCheck(args: { modelName: string; policy: MonitorPolicy }): Promise<MonitorCheck> {
-      const [usersNow, now, newestUser, alias] = await Promise.all([
-        countUsers(db), observationTime(db), latestFirstOpen(db), getAlias(db, args.modelName, PRODUCTION_ALIAS),
-      ]);
+      // One pass over the users for the count, the newest first open and the new-data trigger's
+      // matured users (on FerretDB each of them alone decodes every stored user).
+      const [tally, now, alias] = await Promise.all([tallyUsers(db), observationTime(db), getAlias(db, args.modelName, PRODUCTION_ALIAS)]);
+      const usersNow = tally.total;
+      const newestUser = tally.latestFirstOpen;
       let production: TriggerContext['production'] = null;
       const doc = alias ? await getVersion(db, args.modelName, alias.version) : null;
       if (doc) {
         const [ds, model] = await Promise.all([loadDataset(db, doc.datasetId), loadVersion(db, args.modelName, doc.version)]);
         if (ds && model) production = { doc, dataset: ds.doc, model, trainIds: new Set(ds.arrays.trainUserIds) };
       }
-      const ctx: TriggerContext = { db, modelName: args.modelName, policy: args.policy, now, newestUser, production };
+      const ctx: TriggerContext = { db, modelName: args.modelName, policy: args.policy, now, newestUser, matured: tally.matured, production };
       const triggers: TriggerState[] = [];
       for (const t of TRIGGER_DEFS) triggers.push({ name: t.name, threshold: t.threshold(args.policy), ...(await t.evaluate(ctx)) });
       return { productionVersion: doc?.version ?? null, usersNow, dataTime: now === null ? null : new Date(now).toISOString(), triggers };

@@ -8,7 +8,7 @@ import type { Db } from 'mongodb';
 import type { ModelVersionDoc } from '../store/registry';
 import type { DatasetDoc } from '../store/datasets';
 import type { LoadedModel } from '../store/model-loader';
-import { usersInWindow, countLabelStates, newestUsersSample } from '../store/users';
+import { usersInWindow, newestUsersSample } from '../store/users';
 import { apiOnlyOutcomes } from '../store/outcomes';
 import { transformBatch } from '../data/features';
 import { LABEL_WINDOW_MS } from '../data/record';
@@ -36,6 +36,8 @@ export interface TriggerContext {
    * export can push days past the newest user; a window by first open ends at the newest user.
    */
   newestUser: number | null;
+  /** Stored users whose label is known, counted by the same read as `newestUser`. */
+  matured: number;
   production: { doc: ModelVersionDoc; dataset: DatasetDoc; model: LoadedModel; trainIds: ReadonlySet<string> } | null;
 }
 
@@ -50,9 +52,8 @@ const none = (detail: string) => ({ value: null, fired: false, n: null, detail }
 /** New data in the unit training uses: users matured since production's snapshot / matured users in it. */
 const newData: TriggerDef = {
   threshold: (p) => p.newDataRatio,
-  async evaluate({ db, policy, production }) {
+  async evaluate({ policy, matured, production }) {
     if (!production) return none('no production model');
-    const { matured } = await countLabelStates(db);
     const base = production.dataset.matured ?? production.dataset.rows;
     const fresh = Math.max(0, matured - base);
     const ratio = fresh / Math.max(1, base);

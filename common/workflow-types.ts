@@ -58,6 +58,8 @@ export interface TrainingSettings {
   refitShards?: number;
   /** Fewest training rows for the refit to be sharded at all. */
   refitShardMinRows?: number;
+  /** Ask for a scoring run when this run promotes (SCORE_ON_PROMOTION); absent in older runs' settings: true. */
+  scoreOnPromotion?: boolean;
 }
 
 export interface IngestRequest {

@@ -322,30 +322,51 @@ export function columnRecord(c: UserColumns, i: number): UserRecord {
   };
 }
 
-export async function countUsers(db: Db, filter: Record<string, unknown> = {}): Promise<number> {
-  return db.collection(COLLECTIONS.users).countDocuments(filter);
+/** Stored users by label state, their total and the newest first open (null when there are none). */
+export interface UserTally {
+  /** Known label: these train and evaluate. */
+  matured: number;
+  /** Still inside their 24 h window at the data's time. */
+  pending: number;
+  unlabelled: number;
+  total: number;
+  latestFirstOpen: number | null;
 }
 
-/** Users by label state: `matured` ones train and evaluate; `pending` ones wait for their window to close. */
-export async function countLabelStates(db: Db): Promise<{ matured: number; pending: number; unlabelled: number }> {
+/**
+ * Users by label state: `matured` ones train and evaluate; `pending` ones wait for their window
+ * to close. With the total and the newest first open, so a monitor check reads the users once.
+ */
+export async function tallyUsers(db: Db): Promise<UserTally> {
   const users = db.collection<UserDoc>(COLLECTIONS.users);
   if ((await serverProfile(db)).kind === 'ferretdb') {
     // FerretDB 1.24 counts a filter by collecting every matching document in its own memory
-    // (604 MB of RSS to count 100,000 users); one streamed pass over two fields is bounded.
-    const n = { matured: 0, pending: 0, unlabelled: 0 };
-    for await (const d of users.find({}, { projection: { _id: 0, label: 1, labelStatus: 1 } })) {
+    // (604 MB of RSS to count 100,000 users), and sorts for `latestFirstOpen` the same way; it
+    // decodes every stored document for any of them. One streamed pass over three fields is
+    // bounded and does the work of four.
+    const n: UserTally = { matured: 0, pending: 0, unlabelled: 0, total: 0, latestFirstOpen: null };
+    for await (const d of users.find({}, { projection: { _id: 0, label: 1, labelStatus: 1, firstOpen: 1 } })) {
       if (d.label === 0 || d.label === 1) n.matured++;
       else if (d.labelStatus === LABEL_STATUS.pending) n.pending++;
       else n.unlabelled++;
+      if (typeof d.firstOpen === 'number' && (n.latestFirstOpen === null || d.firstOpen > n.latestFirstOpen)) n.latestFirstOpen = d.firstOpen;
     }
+    n.total = n.matured + n.pending + n.unlabelled;
     return n;
   }
-  const [matured, pending, total] = await Promise.all([
+  const [matured, pending, total, latest] = await Promise.all([
     users.countDocuments({ label: { $in: [0, 1] } }),
     users.countDocuments({ labelStatus: LABEL_STATUS.pending }),
     users.countDocuments({}),
+    latestFirstOpen(db),
   ]);
-  return { matured, pending, unlabelled: total - matured - pending };
+  return { matured, pending, unlabelled: total - matured - pending, total, latestFirstOpen: latest };
+}
+
+/** Users by label state (see {@link tallyUsers}). */
+export async function countLabelStates(db: Db): Promise<{ matured: number; pending: number; unlabelled: number }> {
+  const { matured, pending, unlabelled } = await tallyUsers(db);
+  return { matured, pending, unlabelled };
 }
 
 /**

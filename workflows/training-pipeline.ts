@@ -86,7 +86,7 @@ export async function trainingPipeline(input: TrainingPipelineInput): Promise<Pi
     log.info(promotion.promoted ? 'candidate promoted' : 'candidate kept, production stays', { modelName: settings.modelName, version: version.version, reason: promotion.reason });
     // production moved: users still inside their window are re-scored by the new version
     // (patched: runs recorded before this step existed replay without it)
-    if (promotion.promoted && patched('score-after-promotion')) await requestScoring(settings.modelName, `promotion v${version.version}`);
+    if (promotion.promoted && settings.scoreOnPromotion !== false && patched('score-after-promotion')) await requestScoring(settings.modelName, `promotion v${version.version}`);
     progress.stage = 'done';
     await quick.recordRun({ runId, patch: { stage: 'done', status: 'completed', promotion, finishedAt: new Date(), durationMs: t(t0) } });
     const { cvTable: _cv, ...selectionSummary } = selection;

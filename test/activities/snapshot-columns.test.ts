@@ -2,7 +2,7 @@ import type { Db, MongoClient } from 'mongodb';
 import { MongoClient as Client } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COLLECTIONS } from '../../store/collections';
-import { columnRecord, countLabelStates, docToRecord, loadLabelledColumns, recordHash, type UserDoc } from '../../store/users';
+import { columnRecord, countLabelStates, tallyUsers, docToRecord, loadLabelledColumns, recordHash, type UserDoc } from '../../store/users';
 import { fitFeatureSpec, transformBatch } from '../../data/features';
 import { loadDataset } from '../../store/datasets';
 import { createFeatureActivities } from '../../activities/features';
@@ -30,6 +30,7 @@ describe('snapshot from columns', () => {
   let client: MongoClient;
   let db: Db;
   const input = users(300);
+  const newestPending = Math.max(...input.map((u) => u.firstOpen)) + 3_600_000;
 
   beforeAll(async () => {
     client = await Client.connect(testStack().mongoUri);
@@ -40,8 +41,9 @@ describe('snapshot from columns', () => {
     }));
     // One unlabelled user: never part of a snapshot.
     docs.push({ ...docs[0]!, _id: 'unlabelled', label: null, labelStatus: 'unlabelled', observedAt: null });
-    // Two pending users (window still open at the export): neither matured nor unlabelled.
-    docs.push({ ...docs[1]!, _id: 'pending-1', label: null, labelStatus: 'pending' }, { ...docs[2]!, _id: 'pending-2', label: null, labelStatus: 'pending' });
+    // Two pending users (window still open at the export): neither matured nor unlabelled; the
+    // second is the newest user, as pending users are, so a tally over matured users only misses it.
+    docs.push({ ...docs[1]!, _id: 'pending-1', label: null, labelStatus: 'pending' }, { ...docs[2]!, _id: 'pending-2', label: null, labelStatus: 'pending', firstOpen: newestPending });
     await db.collection<UserDoc>(COLLECTIONS.users).insertMany(docs);
   });
 
@@ -73,6 +75,15 @@ describe('snapshot from columns', () => {
       unlabelled: await users.countDocuments({ labelStatus: 'unlabelled' }),
     });
     expect(await countLabelStates(db)).toEqual({ matured: input.length, pending: 2, unlabelled: 1 });
+  });
+
+  it('when users are tallied in one pass, then the total and the newest first open match the per-field queries', async () => {
+    const users = db.collection<UserDoc>(COLLECTIONS.users);
+    const newest = (await users.find({}).sort({ firstOpen: -1 }).limit(1).toArray())[0]!.firstOpen;
+    const t = await tallyUsers(db);
+    expect(t).toEqual({ ...(await countLabelStates(db)), total: await users.countDocuments({}), latestFirstOpen: newest });
+    expect(t.latestFirstOpen).toBe(newestPending);
+    expect(t.total).toBe(input.length + 3);
   });
 
   it('when a snapshot is built, then its matrix equals transformBatch over the stored records', async () => {

@@ -28,12 +28,18 @@ export interface PipelineHarness {
 
 /**
  * A real worker on a private task queue and a private database, against the test stack.
- * Small grid by default so a pipeline run takes seconds on 2 cores.
+ * Small grid by default so a pipeline run takes seconds on 2 cores; no scoring run per ingest
+ * or promotion unless `SCORE_ON_INGEST` / `SCORE_ON_PROMOTION: 'true'` are passed.
  */
 export async function startPipelineHarness(label: string, overrides: NodeJS.ProcessEnv = {}, opts: { metrics?: WorkerMetrics } = {}): Promise<PipelineHarness> {
   const env = testEnv(uniqueDbName(label), {
     TASK_QUEUE: `q-${randomBytes(4).toString('hex')}`,
     PARAM_GRID: '{"nEstimators":[20,40],"maxDepth":[4,8]}',
+    // Scoring every user after each ingest and promotion is test/workflows/scoring.test.ts's
+    // subject (it turns both back on); elsewhere it is a full read and write of users the test
+    // does not look at.
+    SCORE_ON_INGEST: 'false',
+    SCORE_ON_PROMOTION: 'false',
     ...overrides,
   });
   const config = loadConfig(env);

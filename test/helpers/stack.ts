@@ -39,7 +39,8 @@ export function uniqueDbName(label: string): string {
 }
 
 /**
- * Environment for config.ts's loadConfig() pointing at the test stack and a fresh database.
+ * Environment for config.ts's loadConfig() pointing at the test stack and a fresh database, with
+ * a model name of its own (`m_<dbName>`).
  * @param overrides extra variables, e.g. `{ TASK_QUEUE: 'q-' + id }` to isolate a worker.
  */
 export function testEnv(dbName: string, overrides: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
@@ -51,6 +52,10 @@ export function testEnv(dbName: string, overrides: NodeJS.ProcessEnv = {}): Node
     ...(s.temporalUiUrl ? { TEMPORAL_UI_URL: s.temporalUiUrl } : {}),
     MONGODB_URI: s.mongoUri,
     MONGODB_DB: dbName,
+    // Workflow and schedule ids are named after the model (monitor-<model>, score-<model>), and
+    // every file shares one Temporal namespace: a model name per database keeps files running at
+    // the same time from signalling each other's workflows.
+    MODEL_NAME: `m_${dbName}`,
     // warnings and errors only: a line per request or activity would bury the test output
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
     ...overrides,

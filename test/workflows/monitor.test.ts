@@ -89,7 +89,8 @@ describe('modelMonitor on the real Temporal dev server', () => {
     for (let i = 0; i < 1000 && s.state !== 'checking' && s.checks === before; i++) s = await status();
     expect(s.state, 'the first check was not caught running; the test cannot show the race').toBe('checking');
     await monitor.signal(checkNowSignal); // lands during the check
-    await expect.poll(async () => (await status()).checks, { timeout: 60_000, interval: 100 }).toBe(before + 2);
+    // the bound of checkNow() below: a check under a loaded suite (three files at once) took 30 s
+    await expect.poll(async () => (await status()).checks, { timeout: 120_000, interval: 100 }).toBe(before + 2);
   });
 
   it('when nothing changed, then no trigger fires and no run starts', async () => {

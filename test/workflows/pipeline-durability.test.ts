@@ -9,6 +9,7 @@ import { startWorkerProcess, type WorkerProcess } from '../../testkit/worker-pro
 import { loadConfig, type Config } from '../../config';
 import { connectStore, type Store } from '../../store/db';
 import { COLLECTIONS } from '../../store/collections';
+import { scoreWorkflowId } from '../../common/constants';
 import { getRun } from '../../store/runs';
 import { generateToFiles } from '../../data/generator';
 import { ingestViaWorkflow, startTraining } from '../../client/pipeline';
@@ -25,7 +26,7 @@ interface Site {
 }
 
 async function site(label: string, extra: Record<string, string> = {}): Promise<Site> {
-  const env = testEnv(uniqueDbName(label), { TASK_QUEUE: `q-${randomBytes(4).toString('hex')}`, PARAM_GRID: GRID, GRID_CONCURRENCY: '4', ...extra });
+  const env = testEnv(uniqueDbName(label), { TASK_QUEUE: `q-${randomBytes(4).toString('hex')}`, PARAM_GRID: GRID, GRID_CONCURRENCY: '4', SCORE_ON_INGEST: 'false', SCORE_ON_PROMOTION: 'false', ...extra });
   const config = loadConfig(env);
   return { config, env, store: await connectStore(config.MONGODB_URI!, config.MONGODB_DB), workers: [] };
 }
@@ -88,6 +89,11 @@ describe('training pipeline durability and scale-out (worker processes on the re
   it('when two worker processes poll the queue, then grid cells ran on both', async () => {
     const ids = await two.store.db.collection(COLLECTIONS.cvCells).distinct('workerIdentity', { runId: twoResult.runId });
     expect(ids.length).toBe(2);
+  });
+
+  it('when SCORE_ON_INGEST and SCORE_ON_PROMOTION are false, then neither the ingest nor the promotion started a scoring run', async () => {
+    expect(twoResult.promotion.promoted).toBe(true);
+    await expect(client.workflow.getHandle(scoreWorkflowId(two.config.MODEL_NAME)).describe()).rejects.toMatchObject({ name: 'WorkflowNotFoundError' });
   });
 
   it('when the refit of a run on two workers is sharded, then both workers grew a shard and together all the trees', async () => {

@@ -34,7 +34,7 @@ const scores = () => h.store.db.collection<ScoreDoc>(COLLECTIONS.scores);
 beforeAll(async () => {
   // its own model name: the scoring workflow and schedule ids are per model, and other files on the
   // shared Temporal server use the default name (a running score-<model> there would take our signals)
-  h = await startPipelineHarness(import.meta.url, { SCORE_INTERVAL_S: '3600', MODEL_NAME: `Score${Date.now()}` }, { metrics });
+  h = await startPipelineHarness(import.meta.url, { SCORE_INTERVAL_S: '3600', SCORE_ON_INGEST: 'true', SCORE_ON_PROMOTION: 'true', MODEL_NAME: `Score${Date.now()}` }, { metrics });
   await registerFixtureModel(h.store.db, { modelName: h.config.MODEL_NAME, nEstimators: 10, maxDepth: 6 });
 }, 180_000);
 

@@ -2,11 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SAMPLE_CSV, SAMPLE_ORACLE_AUC, SAMPLE_PENDING, SAMPLE_USERS, startPipelineHarness, type PipelineHarness } from '../helpers/pipeline';
 import { uploadFile } from '../../store/uploads';
 import { trainingSettings } from '../../config';
-import { WORKFLOW_TYPES, trainingWorkflowId } from '../../common/constants';
+import { WORKFLOW_TYPES, scoreWorkflowId, trainingWorkflowId } from '../../common/constants';
 import { getAlias, aliasHistory, getVersion } from '../../store/registry';
 import { loadAlias } from '../../store/model-loader';
 import { COLLECTIONS } from '../../store/collections';
-import type { PipelineProgress, PipelineResult, TrainingPipelineInput } from '../../common/workflow-types';
+import type { PipelineProgress, PipelineResult, ScoreSummary, TrainingPipelineInput } from '../../common/workflow-types';
 
 let h: PipelineHarness;
 let first: PipelineResult;
@@ -27,7 +27,9 @@ async function runPipeline(trigger: 'manual' | 'up', withIngest: boolean, settin
 describe('trainingPipeline on the real Temporal dev server and MongoDB-protocol server', () => {
   beforeAll(async () => {
     h = await startPipelineHarness(import.meta.url);
-    ({ id: firstId, result: first } = await runPipeline('up', true));
+    // The harness turns scoring after a promotion off (SCORE_ON_PROMOTION=false); the first run
+    // carries the product default, true, so its promotion's scoring run is checked below.
+    ({ id: firstId, result: first } = await runPipeline('up', true, { ...trainingSettings(h.config), scoreOnPromotion: true }));
     ({ result: second } = await runPipeline('manual', false));
   }, 300_000);
   afterAll(async () => h?.close());
@@ -49,6 +51,12 @@ describe('trainingPipeline on the real Temporal dev server and MongoDB-protocol 
     expect(first.version.version).toBe(1);
     expect(first.promotion.promoted).toBe(true);
     expect((await getAlias(h.store.db, h.config.MODEL_NAME, 'production'))?.version).toBe(1);
+  });
+
+  it('when the first model is promoted with scoreOnPromotion (the product default), then a scoring run by version 1 follows', async () => {
+    const summary = (await h.client.workflow.getHandle(scoreWorkflowId(h.config.MODEL_NAME)).result()) as ScoreSummary;
+    expect(summary).toMatchObject({ version: 1, reason: 'promotion v1' });
+    expect(summary.written).toBe(summary.users);
   });
 
   it('when evaluated on the holdout, then ROC AUC is near the oracle and recall near the target', () => {
