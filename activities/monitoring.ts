@@ -6,7 +6,7 @@ import { observationTime } from '../store/data-time';
 import { PRODUCTION_ALIAS } from '../common/constants';
 import type { MonitorPolicy, TriggerState } from '../common/messages';
 import type { ActivityDeps } from './deps';
-import { TRIGGER_DEFS, type TriggerContext } from './triggers';
+import { TRIGGER_DEFS, windowReader, type TriggerContext } from './triggers';
 
 export interface MonitorCheck {
   productionVersion: number | null;
@@ -35,7 +35,8 @@ export function createMonitoringActivities({ db }: ActivityDeps) {
         const [ds, model] = await Promise.all([loadDataset(db, doc.datasetId), loadVersion(db, args.modelName, doc.version)]);
         if (ds && model) production = { doc, dataset: ds.doc, model, trainIds: new Set(ds.arrays.trainUserIds) };
       }
-      const ctx: TriggerContext = { db, modelName: args.modelName, policy: args.policy, now, newestUser, matured: tally.matured, production };
+      const windowUsers = windowReader(db, args.policy, now, newestUser, production?.trainIds ?? new Set());
+      const ctx: TriggerContext = { db, modelName: args.modelName, policy: args.policy, now, newestUser, matured: tally.matured, windowUsers, production };
       const triggers: TriggerState[] = [];
       for (const t of TRIGGER_DEFS) triggers.push({ name: t.name, threshold: t.threshold(args.policy), ...(await t.evaluate(ctx)) });
       return { productionVersion: doc?.version ?? null, usersNow, dataTime: now === null ? null : new Date(now).toISOString(), triggers };

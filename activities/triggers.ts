@@ -8,7 +8,8 @@ import type { Db } from 'mongodb';
 import type { ModelVersionDoc } from '../store/registry';
 import type { DatasetDoc } from '../store/datasets';
 import type { LoadedModel } from '../store/model-loader';
-import { usersInWindow, newestUsersSample } from '../store/users';
+import { driftSample, usersInWindows } from '../store/users';
+import type { UserRecord } from '../data/record';
 import { apiOnlyOutcomes } from '../store/outcomes';
 import { transformBatch } from '../data/features';
 import { LABEL_WINDOW_MS } from '../data/record';
@@ -38,6 +39,12 @@ export interface TriggerContext {
   newestUser: number | null;
   /** Stored users whose label is known, counted by the same read as `newestUser`. */
   matured: number;
+  /**
+   * The users of the last `windowDays` of first opens outside production's training set, newest
+   * first, read once for the triggers that need them ({@link windowReader}): `closed` matured
+   * users whose window closed by `now` (degradation), `recent` every user (drift).
+   */
+  windowUsers(): Promise<{ closed: UserRecord[]; recent: UserRecord[] }>;
   production: { doc: ModelVersionDoc; dataset: DatasetDoc; model: LoadedModel; trainIds: ReadonlySet<string> } | null;
 }
 
@@ -45,6 +52,25 @@ export interface TriggerContext {
 export interface TriggerDef {
   threshold(policy: MonitorPolicy): number;
   evaluate(ctx: TriggerContext): Promise<Omit<TriggerState, 'name' | 'threshold'>>;
+}
+
+/**
+ * {@link TriggerContext.windowUsers}: one read newest first from `newestUser − windowDays`,
+ * filling both lists (at most {@link MAX_WINDOW_USERS} each), made the first time a trigger asks.
+ */
+export function windowReader(db: Db, policy: MonitorPolicy, now: number | null, newestUser: number | null, trainIds: ReadonlySet<string>): TriggerContext['windowUsers'] {
+  let read: Promise<{ closed: UserRecord[]; recent: UserRecord[] }> | null = null;
+  return () => (read ??= (async () => {
+    if (newestUser === null) return { closed: [], recent: [] };
+    const from = newestUser - policy.windowDays * DAY_MS;
+    // Only users whose window closed by the data's time can be matured.
+    const closedTo = now === null ? Number.NEGATIVE_INFINITY : Math.min(newestUser, now - LABEL_WINDOW_MS);
+    const [closed, recent] = await usersInWindows(db, { from, exclude: trainIds, takes: [
+      { to: closedTo, maturedOnly: true, limit: MAX_WINDOW_USERS },
+      { to: newestUser, maturedOnly: false, limit: MAX_WINDOW_USERS },
+    ] });
+    return { closed: closed!, recent: recent! };
+  })());
 }
 
 const none = (detail: string) => ({ value: null, fired: false, n: null, detail });
@@ -71,13 +97,13 @@ const newData: TriggerDef = {
  */
 const degradation: TriggerDef = {
   threshold: (p) => 1 - p.f1Drop,
-  async evaluate({ db, modelName, policy, now, newestUser, production }) {
+  async evaluate({ db, modelName, policy, now, newestUser, windowUsers, production }) {
     if (!production) return none('no production model');
     if (now === null || newestUser === null) return none('no ingested data yet');
     const from = newestUser - policy.windowDays * DAY_MS;
     // Only users whose window closed by the data's time can be matured.
     const to = Math.min(newestUser, now - LABEL_WINDOW_MS);
-    const stored = await usersInWindow(db, { from, to, maturedOnly: true, exclude: production.trainIds, limit: MAX_WINDOW_USERS });
+    const stored = (await windowUsers()).closed;
     const m = production.model;
     const pStored = stored.length ? m.model.predictProba({ data: transformBatch(m.spec, stored), rows: stored.length, cols: m.spec.names.length }) : new Float64Array(0);
     const api = await apiOnlyOutcomes(db, { modelName, version: production.doc.version, from, to, now, skip: new Set(stored.map((u) => u.userId)) });
@@ -131,10 +157,11 @@ const degradation: TriggerDef = {
  */
 const drift: TriggerDef = {
   threshold: (p) => p.driftShare,
-  async evaluate({ db, policy, newestUser, production }) {
+  async evaluate({ policy, newestUser, windowUsers, production }) {
     if (!production) return none('no production snapshot');
     if (newestUser === null) return none('no ingested data yet');
-    const { users, span } = await newestUsersSample(db, { windowDays: policy.windowDays, minUsers: policy.minDriftUsers, exclude: production.trainIds, limit: MAX_WINDOW_USERS, newest: newestUser });
+    // the sample the drift page shows too (store/users.ts newestUsersSample)
+    const { users, span } = driftSample((await windowUsers()).recent, newestUser, policy.minDriftUsers);
     if (users.length < policy.minDriftUsers) return { ...none(`${users.length} users in the last ${policy.windowDays} days outside production's training set (need ${policy.minDriftUsers} for PSI)`), n: users.length };
     const left = calendarLeftOut(span);
     const ds = production.dataset;

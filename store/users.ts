@@ -412,20 +412,48 @@ export async function maturedUsersByIds(db: Db, ids: readonly string[]): Promise
   return ids.map((id) => byId.get(id)).filter((u): u is UserRecord => u !== undefined);
 }
 
+/** One list of {@link usersInWindows}: users with first open at most `to`, matured only or all, at most `limit`. */
+export interface WindowTake {
+  to: number;
+  maturedOnly: boolean;
+  limit: number;
+}
+
 /**
  * Users whose first open lies in [from, to] (epoch ms), as records, newest first, at most
  * `limit`; `maturedOnly` keeps users whose label is known. Users in `exclude` (a model's training
  * ids) are left out: a metric on users a model was trained on is no evidence about it.
  */
 export async function usersInWindow(db: Db, opts: { from: number; to: number; maturedOnly: boolean; exclude?: ReadonlySet<string>; limit: number }): Promise<UserRecord[]> {
-  const filter: Record<string, unknown> = { firstOpen: { $gte: opts.from, $lte: opts.to } };
-  if (opts.maturedOnly) filter.label = { $in: [0, 1] };
+  const [users] = await usersInWindows(db, { from: opts.from, exclude: opts.exclude, takes: [{ to: opts.to, maturedOnly: opts.maturedOnly, limit: opts.limit }] });
+  return users!;
+}
+
+/**
+ * Several {@link usersInWindow} lists that start at the same `from`, in one read newest first:
+ * each take keeps the users it admits until it holds its `limit`, and the read stops when every
+ * take is full. The monitor's degradation and drift windows share one read this way (on FerretDB
+ * any read by first open decodes every stored user). A user in two lists is one object.
+ */
+export async function usersInWindows(db: Db, opts: { from: number; exclude?: ReadonlySet<string>; takes: readonly WindowTake[] }): Promise<UserRecord[][]> {
+  const out: UserRecord[][] = opts.takes.map(() => []);
+  const open = opts.takes.map((t) => t.limit > 0 && t.to >= opts.from);
+  if (!open.some(Boolean)) return out;
+  const to = Math.max(...opts.takes.map((t) => t.to));
+  const filter: Record<string, unknown> = { firstOpen: { $gte: opts.from, $lte: to } };
+  if (opts.takes.every((t) => t.maturedOnly)) filter.label = { $in: [0, 1] };
   const projection = NO_PROVENANCE;
-  const out: UserRecord[] = [];
   for await (const d of db.collection<UserDoc>(COLLECTIONS.users).find(filter, { projection }).sort({ firstOpen: -1 })) {
     if (opts.exclude?.has(d._id as string)) continue;
-    out.push(docToRecord(d as UserDoc));
-    if (out.length >= opts.limit) break;
+    const matured = d.label === 0 || d.label === 1;
+    let record: UserRecord | null = null;
+    for (let k = 0; k < opts.takes.length; k++) {
+      const t = opts.takes[k]!;
+      if (!open[k] || d.firstOpen > t.to || (t.maturedOnly && !matured)) continue;
+      out[k]!.push((record ??= docToRecord(d as UserDoc)));
+      if (out[k]!.length >= t.limit) open[k] = false;
+    }
+    if (!open.some(Boolean)) break;
   }
   return out;
 }
@@ -435,6 +463,8 @@ export async function latestFirstOpen(db: Db): Promise<number | null> {
   const d = await db.collection<UserDoc>(COLLECTIONS.users).find({}, { projection: { firstOpen: 1 } }).sort({ firstOpen: -1 }).limit(1).next();
   return d ? d.firstOpen : null;
 }
+
+const DAY_MS = 86_400_000;
 
 /**
  * The drift sample (one implementation for the monitor and the drift page): the newest users
@@ -446,12 +476,19 @@ export async function newestUsersSample(db: Db, opts: { windowDays: number; minU
   // A caller that already read the newest first open (the monitor check) passes it: one query fewer.
   const newest = opts.newest !== undefined ? opts.newest : await latestFirstOpen(db);
   if (newest === null) return { users: [], span: 0, newest };
-  const DAY = 86_400_000;
-  const recent = await usersInWindow(db, { from: newest - opts.windowDays * DAY, to: newest, maturedOnly: false, exclude: opts.exclude, limit: opts.limit });
+  const recent = await usersInWindow(db, { from: newest - opts.windowDays * DAY_MS, to: newest, maturedOnly: false, exclude: opts.exclude, limit: opts.limit });
+  return { ...driftSample(recent, newest, opts.minUsers), newest };
+}
+
+/**
+ * The drift sample out of `recent` (users newest first, as {@link usersInWindow} reads them from
+ * `newest` back): the first `minUsers` and every further one within a day of `newest`.
+ */
+export function driftSample(recent: readonly UserRecord[], newest: number, minUsers: number): { users: UserRecord[]; span: number } {
   let take = 0;
-  while (take < recent.length && (take < opts.minUsers || newest - recent[take]!.firstOpen < DAY)) take++;
+  while (take < recent.length && (take < minUsers || newest - recent[take]!.firstOpen < DAY_MS)) take++;
   const users = recent.slice(0, take);
-  return { users, span: users.length ? newest - users[users.length - 1]!.firstOpen : 0, newest };
+  return { users, span: users.length ? newest - users[users.length - 1]!.firstOpen : 0 };
 }
 
 /** Every stored user as a record (with the end of its window), in one cursor pass; `visit` may be async (back-pressure). */

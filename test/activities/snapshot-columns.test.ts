@@ -2,7 +2,7 @@ import type { Db, MongoClient } from 'mongodb';
 import { MongoClient as Client } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COLLECTIONS } from '../../store/collections';
-import { columnRecord, countLabelStates, tallyUsers, docToRecord, loadLabelledColumns, recordHash, type UserDoc } from '../../store/users';
+import { columnRecord, countLabelStates, tallyUsers, usersInWindow, usersInWindows, docToRecord, loadLabelledColumns, recordHash, type UserDoc } from '../../store/users';
 import { fitFeatureSpec, transformBatch } from '../../data/features';
 import { loadDataset } from '../../store/datasets';
 import { createFeatureActivities } from '../../activities/features';
@@ -84,6 +84,24 @@ describe('snapshot from columns', () => {
     expect(t).toEqual({ ...(await countLabelStates(db)), total: await users.countDocuments({}), latestFirstOpen: newest });
     expect(t.latestFirstOpen).toBe(newestPending);
     expect(t.total).toBe(input.length + 3);
+  });
+
+  it('when two windows from one start are read at once, then each list equals its own read (matured-only, a closer end, an exclusion and a limit that fills first)', async () => {
+    // users are an hour apart: 300 hours of matured users, then the newest pending one
+    const from = newestPending - 200 * 3_600_000;
+    const exclude = new Set(['u00010', 'u00011']);
+    const closed = { to: newestPending - 30 * 3_600_000, maturedOnly: true, limit: 40 };
+    const recent = { to: newestPending, maturedOnly: false, limit: 500 };
+    const [a, b] = await usersInWindows(db, { from, exclude, takes: [closed, recent] });
+    expect(a).toEqual(await usersInWindow(db, { from, exclude, ...closed }));
+    expect(b).toEqual(await usersInWindow(db, { from, exclude, ...recent }));
+    expect(a).toHaveLength(40); // the limit filled before the read ended
+    expect(a!.every((u) => u.label !== null && u.firstOpen <= closed.to)).toBe(true);
+    expect(b!.length).toBeGreaterThan(150); // ~200 hours of users
+    expect(b![0]!.userId).toBe('pending-2'); // the newest is pending: the matured-only take must not filter the shared read
+    expect(a!.some((u) => u.userId === 'pending-2')).toBe(false);
+    expect(b!.some((u) => exclude.has(u.userId))).toBe(false);
+    expect(b!.map((u) => u.firstOpen)).toEqual(b!.map((u) => u.firstOpen).sort((x, y) => y - x));
   });
 
   it('when a snapshot is built, then its matrix equals transformBatch over the stored records', async () => {
