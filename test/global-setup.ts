@@ -30,10 +30,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
   if (process.env.RETAIL24_TEST_MONGODB_URI) env.MONGODB_URI = process.env.RETAIL24_TEST_MONGODB_URI;
 
   // The servers are Go programs and the suite is bound by FerretDB's CPU, much of it garbage
-  // collection of decoded documents: GOGC=400 took a FerretDB scanning 10,000 users 15 times from
-  // 31.0 to 21.5 CPU-s, peak RSS 86 -> 153 MB (docs/decisions.md). The servers inherit this
-  // process's environment; `npm run up` keeps Go's default.
-  process.env.GOGC ??= '400';
+  // collection of decoded documents. A FerretDB scanning 10,000 users 15 times: 31.0 CPU-s at Go's
+  // default, 21.5–24.0 at GOGC=400, 19.1 at 1000; peak RSS 86, 153, 293 MB (docs/decisions.md).
+  // GOMEMLIMIT makes the collector work harder before a server's heap could reach 3 GiB. The
+  // servers inherit this process's environment; `npm run up` keeps Go's defaults.
+  process.env.GOGC ??= '1000';
+  process.env.GOMEMLIMIT ??= '3GiB';
   const t0 = Date.now();
   let stack: LocalStack;
   try {
