@@ -55,16 +55,22 @@ export interface TriggerDef {
 }
 
 /**
- * {@link TriggerContext.windowUsers}: one read newest first from `newestUser − windowDays`,
+ * The monitor's window by first open: from `windowDays` before the newest user; matured users
+ * count only up to `closedTo`, where a window closed by the data's time `now`.
+ */
+export function monitorWindow(policy: MonitorPolicy, now: number | null, newestUser: number): { from: number; closedTo: number } {
+  return { from: newestUser - policy.windowDays * DAY_MS, closedTo: now === null ? Number.NEGATIVE_INFINITY : Math.min(newestUser, now - LABEL_WINDOW_MS) };
+}
+
+/**
+ * {@link TriggerContext.windowUsers}: one read newest first over {@link monitorWindow},
  * filling both lists (at most {@link MAX_WINDOW_USERS} each), made the first time a trigger asks.
  */
 export function windowReader(db: Db, policy: MonitorPolicy, now: number | null, newestUser: number | null, trainIds: ReadonlySet<string>): TriggerContext['windowUsers'] {
   let read: Promise<{ closed: UserRecord[]; recent: UserRecord[] }> | null = null;
   return () => (read ??= (async () => {
     if (newestUser === null) return { closed: [], recent: [] };
-    const from = newestUser - policy.windowDays * DAY_MS;
-    // Only users whose window closed by the data's time can be matured.
-    const closedTo = now === null ? Number.NEGATIVE_INFINITY : Math.min(newestUser, now - LABEL_WINDOW_MS);
+    const { from, closedTo } = monitorWindow(policy, now, newestUser);
     const [closed, recent] = await usersInWindows(db, { from, exclude: trainIds, takes: [
       { to: closedTo, maturedOnly: true, limit: MAX_WINDOW_USERS },
       { to: newestUser, maturedOnly: false, limit: MAX_WINDOW_USERS },
@@ -100,9 +106,8 @@ const degradation: TriggerDef = {
   async evaluate({ db, modelName, policy, now, newestUser, windowUsers, production }) {
     if (!production) return none('no production model');
     if (now === null || newestUser === null) return none('no ingested data yet');
-    const from = newestUser - policy.windowDays * DAY_MS;
     // Only users whose window closed by the data's time can be matured.
-    const to = Math.min(newestUser, now - LABEL_WINDOW_MS);
+    const { from, closedTo: to } = monitorWindow(policy, now, newestUser);
     const stored = (await windowUsers()).closed;
     const m = production.model;
     const pStored = stored.length ? m.model.predictProba({ data: transformBatch(m.spec, stored), rows: stored.length, cols: m.spec.names.length }) : new Float64Array(0);

@@ -6,7 +6,7 @@ import { loadConfig, type Config } from '../../config';
 import { connectStore, type Store } from '../../store/db';
 import { ensureIndexes } from '../../store/collections';
 import { createWorker, workflowBundle } from '../../worker/worker';
-import { testEnv, testStack, uniqueDbName } from './stack';
+import { NO_AUTO_SCORING, testEnv, testStack, uniqueDbName } from './stack';
 import type { WorkerMetrics } from '../../obs/metrics';
 
 export const SAMPLE_CSV = fileURLToPath(new URL('../../sample/users.csv', import.meta.url));
@@ -35,11 +35,7 @@ export async function startPipelineHarness(label: string, overrides: NodeJS.Proc
   const env = testEnv(uniqueDbName(label), {
     TASK_QUEUE: `q-${randomBytes(4).toString('hex')}`,
     PARAM_GRID: '{"nEstimators":[20,40],"maxDepth":[4,8]}',
-    // Scoring every user after each ingest and promotion is test/workflows/scoring.test.ts's
-    // subject (it turns both back on); elsewhere it is a full read and write of users the test
-    // does not look at.
-    SCORE_ON_INGEST: 'false',
-    SCORE_ON_PROMOTION: 'false',
+    ...NO_AUTO_SCORING,
     ...overrides,
   });
   const config = loadConfig(env);

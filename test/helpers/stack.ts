@@ -39,6 +39,12 @@ export function uniqueDbName(label: string): string {
 }
 
 /**
+ * No scoring run after an ingest or a promotion: for files that read no scores (a scoring run is
+ * a full read and write of the users); test/workflows/scoring.test.ts keeps both on.
+ */
+export const NO_AUTO_SCORING = { SCORE_ON_INGEST: 'false', SCORE_ON_PROMOTION: 'false' } as const;
+
+/**
  * Environment for config.ts's loadConfig() pointing at the test stack and a fresh database, with
  * a model name of its own (`m_<dbName>`).
  * @param overrides extra variables, e.g. `{ TASK_QUEUE: 'q-' + id }` to isolate a worker.

@@ -62,7 +62,7 @@ describe('modelMonitor on the real Temporal dev server', () => {
     dir = mkdtempSync(join(tmpdir(), 'retail24-monitor-'));
     // An hour-long interval: checks happen only when the test signals checkNow, so each
     // assertion sees exactly one check.
-    h = await startPipelineHarness(import.meta.url, { MONITOR_INTERVAL_S: '3600', MONITOR_MIN_OUTCOMES: '100', MODEL_NAME: `Mon${Date.now()}` });
+    h = await startPipelineHarness(import.meta.url, { MONITOR_INTERVAL_S: '3600', MONITOR_MIN_OUTCOMES: '100' });
     await ingestViaWorkflow(h.client, h.store.db, h.config, SAMPLE_CSV);
     await (await startTraining(h.client, h.config, 'manual', 'baseline')).result();
     await ensureMonitor(h.client, h.config);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { testEnv, testStack, uniqueDbName } from '../helpers/stack';
+import { NO_AUTO_SCORING, testEnv, testStack, uniqueDbName } from '../helpers/stack';
 import { startWorkerProcess, type WorkerProcess } from '../../testkit/worker-process';
 import { loadConfig, type Config } from '../../config';
 import { connectStore, type Store } from '../../store/db';
@@ -26,7 +26,7 @@ interface Site {
 }
 
 async function site(label: string, extra: Record<string, string> = {}): Promise<Site> {
-  const env = testEnv(uniqueDbName(label), { TASK_QUEUE: `q-${randomBytes(4).toString('hex')}`, PARAM_GRID: GRID, GRID_CONCURRENCY: '4', SCORE_ON_INGEST: 'false', SCORE_ON_PROMOTION: 'false', ...extra });
+  const env = testEnv(uniqueDbName(label), { TASK_QUEUE: `q-${randomBytes(4).toString('hex')}`, PARAM_GRID: GRID, GRID_CONCURRENCY: '4', ...NO_AUTO_SCORING, ...extra });
   const config = loadConfig(env);
   return { config, env, store: await connectStore(config.MONGODB_URI!, config.MONGODB_DB), workers: [] };
 }

@@ -40,7 +40,7 @@ async function save(client: Client, name: string, workflowId: string, runId?: st
 describe.skipIf(!RECORD)('record workflow histories (RETAIL24_RECORD_HISTORIES=1)', () => {
   let h: PipelineHarness;
   beforeAll(async () => {
-    h = await startPipelineHarness(import.meta.url, { MODEL_NAME: `Hist${Date.now()}`, SCORE_ON_INGEST: 'true', SCORE_ON_PROMOTION: 'true' });
+    h = await startPipelineHarness(import.meta.url, { SCORE_ON_INGEST: 'true', SCORE_ON_PROMOTION: 'true' });
   }, 180_000);
   afterAll(async () => h?.close());
 

@@ -1,7 +1,7 @@
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runReplay, type ReplayResult } from '../../sim/replay';
-import { testEnv, uniqueDbName } from '../helpers/stack';
+import { NO_AUTO_SCORING, testEnv, uniqueDbName } from '../helpers/stack';
 
 // The shift on day 5 leaves days 5–7 to detect it in (the goal's 0–2 days of delay); an eighth day
 // added nothing the assertions read and cost a ninth of this file's time.
@@ -21,9 +21,8 @@ describe(`replay: ${DAYS} days × ${USERS_PER_DAY} users, behaviour shift from d
     r = await runReplay({
       days: DAYS, usersPerDay: USERS_PER_DAY, shiftDay: SHIFT_DAY, shift: 'behaviour', historyDays: 2, seed: 42,
       // The test stack's servers (the replay connects and starts nothing); it brings its own database, queue and model name.
-      // The replay measures the monitor: scoring runs after each ingest and promotion are a full
-      // read and write of the users that nothing here reads.
-      env: testEnv(uniqueDbName(import.meta.url), { PARAM_GRID: TINY_GRID, SCORE_ON_INGEST: 'false', SCORE_ON_PROMOTION: 'false' }),
+      // The replay measures the monitor and reads no scores.
+      env: testEnv(uniqueDbName(import.meta.url), { PARAM_GRID: TINY_GRID, ...NO_AUTO_SCORING }),
       checkTimeoutMs: 120_000, runTimeoutMs: 300_000,
       log: (line) => process.stderr.write(`[replay] ${line}\n`),
     });

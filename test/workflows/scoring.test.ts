@@ -32,9 +32,9 @@ const metrics = new WorkerMetrics(processRegistry({ service: 'worker' }));
 const scores = () => h.store.db.collection<ScoreDoc>(COLLECTIONS.scores);
 
 beforeAll(async () => {
-  // its own model name: the scoring workflow and schedule ids are per model, and other files on the
-  // shared Temporal server use the default name (a running score-<model> there would take our signals)
-  h = await startPipelineHarness(import.meta.url, { SCORE_INTERVAL_S: '3600', SCORE_ON_INGEST: 'true', SCORE_ON_PROMOTION: 'true', MODEL_NAME: `Score${Date.now()}` }, { metrics });
+  // the harness's model name is this file's own (test/helpers/stack.ts): the scoring workflow and
+  // schedule ids are per model
+  h = await startPipelineHarness(import.meta.url, { SCORE_INTERVAL_S: '3600', SCORE_ON_INGEST: 'true', SCORE_ON_PROMOTION: 'true' }, { metrics });
   await registerFixtureModel(h.store.db, { modelName: h.config.MODEL_NAME, nEstimators: 10, maxDepth: 6 });
 }, 180_000);
 
