@@ -1,4 +1,3 @@
-import type { RequestHandler } from 'express';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { processRegistry } from '../obs/metrics';
 
@@ -44,19 +43,6 @@ export class Metrics {
     this.logWritten = new Gauge({ name: 'retail24_prediction_log_written_total', help: 'Prediction records written to MongoDB.', registers });
     this.logDropped = new Gauge({ name: 'retail24_prediction_log_dropped_total', help: 'Prediction records dropped (buffer full or write failed).', registers });
     this.uptime = new Gauge({ name: 'retail24_process_uptime_seconds', help: 'Seconds since this API process started.', registers });
-  }
-
-  /** Middleware timing every request; the route label is resolved when the response finishes. */
-  middleware(): RequestHandler {
-    return (req, res, next) => {
-      const t0 = performance.now();
-      res.once('finish', () => {
-        const pattern = (req.route as { path?: unknown } | undefined)?.path;
-        const route = typeof pattern === 'string' ? `${req.baseUrl}${pattern}` : 'unmatched';
-        this.observe(req.method, route, res.statusCode, (performance.now() - t0) / 1000);
-      });
-      next();
-    };
   }
 
   observe(method: string, route: string, status: number, seconds: number): void {

@@ -1,8 +1,8 @@
 import { parseArgs, UsageError } from '../cli/args';
 
-/** `retail24 bench <train|predict|ingest|score> [--json] [--quick]` (train also `--sizes`, `--trees`, `--depth`): runs a benchmark from bench/, prints its JSON. */
+/** `retail24 bench <train|predict|ingest|score> [--json] [--quick]` (train also `--sizes`, `--trees`, `--depth`; predict `--only`): runs a benchmark from bench/, prints its JSON. */
 export async function benchCommand(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, { json: 'boolean', quick: 'boolean', sizes: 'string', trees: 'string', depth: 'string' });
+  const args = parseArgs(argv, { json: 'boolean', quick: 'boolean', sizes: 'string', trees: 'string', depth: 'string', only: 'string' });
   const which = args.positional[0];
   const quick = args.flags.quick === true;
   let result: unknown;
@@ -13,7 +13,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
       break;
     }
     case 'predict':
-      result = await (await import('./predict')).runPredictBench({ quick });
+      result = await (await import('./predict')).runPredictBench({ quick, only: typeof args.flags.only === 'string' ? args.flags.only.split(',') : undefined });
       break;
     case 'ingest':
       result = await (await import('./ingest')).runIngestBench({ quick });
@@ -22,7 +22,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
       result = await (await import('./score')).runScoreBench({ quick });
       break;
     default:
-      throw new UsageError(`usage: retail24 bench <train|predict|ingest|score> [--json] [--quick] [train: --sizes 50000,200000 --trees N --depth N] (got ${JSON.stringify(which ?? '')})`);
+      throw new UsageError(`usage: retail24 bench <train|predict|ingest|score> [--json] [--quick] [train: --sizes 50000,200000 --trees N --depth N] [predict: --only retail24,express_constant] (got ${JSON.stringify(which ?? '')})`);
   }
   console.log(JSON.stringify(result, null, args.flags.json ? 0 : 2));
   return 0;

@@ -3,11 +3,9 @@
  * one port (what a load balancer over replicas does, on one machine). Env as for `retail24 api`.
  */
 import cluster from 'node:cluster';
-import { writeFileSync } from 'node:fs';
-import { Session } from 'node:inspector/promises';
-import { join } from 'node:path';
 import { loadConfig } from '../config';
 import { startApi } from '../api/server';
+import { startServerProfile } from './profile-server';
 
 const n = Number(process.env.API_PROCESSES ?? 1);
 if (cluster.isPrimary && n > 1) {
@@ -23,22 +21,11 @@ if (cluster.isPrimary && n > 1) {
   });
 } else {
   const api = await startApi(loadConfig(process.env), { temporal: false, log: () => undefined });
-  // PREDICT_PROFILE_DIR: a V8 CPU profile of this server process, written when it is stopped
-  // (the request path's breakdown in bench/README.md comes from one)
-  const profileDir = process.env.PREDICT_PROFILE_DIR;
-  const session = profileDir ? new Session() : null;
-  if (session) {
-    session.connect();
-    await session.post('Profiler.enable');
-    await session.post('Profiler.start');
-  }
+  const stopProfile = await startServerProfile('predict-server');
   if (cluster.isWorker) process.send?.('ready');
   else console.log(`listening ${new URL(api.url).port}`);
   process.on('SIGTERM', () => void (async () => {
-    if (session && profileDir) {
-      const { profile } = await session.post('Profiler.stop');
-      writeFileSync(join(profileDir, `predict-server-${process.pid}.cpuprofile`), JSON.stringify(profile));
-    }
+    await stopProfile?.();
     await api.close();
   })().finally(() => process.exit(0)));
 }

@@ -15,7 +15,7 @@ import { startLocalStack } from '../stack/local-stack';
 import { connectStore } from '../store/db';
 import { loadDataset } from '../store/datasets';
 import { readUsers, registerFixtureModel, SAMPLE_CSV } from '../testkit/model-fixture';
-import { boolFlag, scriptArgs } from '../cli/args';
+import { boolFlag, scriptArgs, UsageError } from '../cli/args';
 import { ensureVenv } from './venv';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -23,6 +23,9 @@ const MODEL = 'Retail24RandomForestClassifier';
 const TREES = 200;
 const DEPTH = 10;
 const PY_DEPS = ['fastapi==0.115.12', 'uvicorn==0.34.2', 'scikit-learn==1.6.1', 'numpy==2.2.6'];
+
+/** The services one run compares, by result key. */
+export const PREDICT_SERVICES = ['retail24', 'retail24_2proc', 'express_constant', 'fastapi_sklearn'];
 
 export interface ServiceResult {
   peak_rps: number;
@@ -122,7 +125,10 @@ function ensurePythonVenv(): string | null {
 }
 
 /** Runs the whole comparison; `quick` shortens every phase (CI smoke, not for quoting). */
-export async function runPredictBench({ quick = false }: { quick?: boolean } = {}) {
+export async function runPredictBench({ quick = false, only }: { quick?: boolean; /** run these services only (experiments); the result file then says so in its name */ only?: string[] } = {}) {
+  const bad = only?.find((k) => !PREDICT_SERVICES.includes(k));
+  if (bad !== undefined) throw new UsageError(`--only: unknown service ${JSON.stringify(bad)} (known: ${PREDICT_SERVICES.join(', ')})`);
+  const want = (key: string) => !only || only.includes(key);
   const loadBefore = os.loadavg();
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'retail24-bench-predict-'));
   const stack = await startLocalStack({ root, dataDir, freePorts: true, env: { ...process.env, TEMPORAL_ADDRESS: '', MONGODB_URI: '' } });
@@ -139,6 +145,7 @@ export async function runPredictBench({ quick = false }: { quick?: boolean } = {
     const results: Record<string, ServiceResult | { error: string }> = {};
 
     for (const processes of [1, 2]) {
+      if (!want(processes === 1 ? 'retail24' : 'retail24_2proc')) continue;
       const port = await freePort();
       const env = { ...process.env, MONGODB_URI: stack.mongoUri, MONGODB_DB: dbName, PORT: String(port), HOST: '127.0.0.1', API_PROCESSES: String(processes), MODEL_NAME: MODEL, TEMPORAL_ADDRESS: stack.temporalAddress };
       const child = await spawnServer(process.execPath, ['--import', 'tsx', 'bench/predict-server.ts'], env);
@@ -147,14 +154,16 @@ export async function runPredictBench({ quick = false }: { quick?: boolean } = {
       await stopServer(child);
     }
 
-    const cport = await freePort();
-    const constant = await spawnServer(process.execPath, ['--import', 'tsx', 'bench/predict_express_constant.ts'], { ...process.env, PORT: String(cport) });
-    children.push(constant);
-    results.express_constant = await measure(`http://127.0.0.1:${cport}`, single, batch, quick, constant.pid!);
-    await stopServer(constant);
+    if (want('express_constant')) {
+      const cport = await freePort();
+      const constant = await spawnServer(process.execPath, ['--import', 'tsx', 'bench/predict_express_constant.ts'], { ...process.env, PORT: String(cport) });
+      children.push(constant);
+      results.express_constant = await measure(`http://127.0.0.1:${cport}`, single, batch, quick, constant.pid!);
+      await stopServer(constant);
+    }
 
-    const py = ensurePythonVenv();
-    if (!py) results.fastapi_sklearn = { error: 'python venv with fastapi/uvicorn/scikit-learn could not be created' };
+    const py = want('fastapi_sklearn') ? ensurePythonVenv() : null;
+    if (!want('fastapi_sklearn')) { /* not asked for */ } else if (!py) results.fastapi_sklearn = { error: 'python venv with fastapi/uvicorn/scikit-learn could not be created' };
     else {
       const { X, train } = ds.arrays;
       const cols = ds.doc.cols;
@@ -171,22 +180,29 @@ export async function runPredictBench({ quick = false }: { quick?: boolean } = {
     await store.db.dropDatabase().catch(() => undefined);
     await store.close();
 
-    const r = results.retail24 as ServiceResult;
-    const c = results.express_constant as ServiceResult;
-    const f = results.fastapi_sklearn as ServiceResult;
+    const ok = (k: string): ServiceResult | undefined => { const v = results[k]; return v && 'peak_rps' in v ? v : undefined; };
+    const r = ok('retail24');
+    const c = ok('express_constant');
+    const f = ok('fastapi_sklearn');
+    const ratio = (x: number, y: number) => Math.round((x / y) * 1000) / 1000;
+    const cpuRatio = r?.cpu_us_per_req && c?.cpu_us_per_req ? ratio(r.cpu_us_per_req, c.cpu_us_per_req) : null;
     const out = {
       ...results,
+      // issue 12 §4: CPU per request <= 1.2x the constant endpoint's, peak >= 0.85 of it, a batch of
+      // 1,000 <= 15 ms, zero failures; null where a service was not run
       goals: {
-        p99_under_5ms_at_1000rps: r.p99_ms < 5,
-        peak_at_least_5000_rps: r.peak_rps >= 5000,
-        share_of_constant: Math.round((r.peak_rps / c.peak_rps) * 1000) / 1000,
-        share_of_constant_at_least_0_7: r.peak_rps >= 0.7 * c.peak_rps,
-        cpu_share_of_constant: r.cpu_us_per_req && c.cpu_us_per_req ? Math.round((c.cpu_us_per_req / r.cpu_us_per_req) * 1000) / 1000 : null,
-        times_fastapi: 'peak_rps' in f ? Math.round((r.peak_rps / f.peak_rps) * 10) / 10 : null,
-        times_fastapi_at_least_10: 'peak_rps' in f ? r.peak_rps >= 10 * f.peak_rps : null,
+        cpu_per_req_over_constant: cpuRatio,
+        cpu_per_req_at_most_1_2x: cpuRatio === null ? null : cpuRatio <= 1.2,
+        share_of_constant: r && c ? ratio(r.peak_rps, c.peak_rps) : null,
+        share_of_constant_at_least_0_85: r && c ? r.peak_rps >= 0.85 * c.peak_rps : null,
+        batch1000_at_most_15ms: r ? r.batch1000_ms <= 15 : null,
+        no_failed_requests: r ? r.failed === 0 && (ok('retail24_2proc')?.failed ?? 0) === 0 : null,
+        p99_under_5ms_at_1000rps: r ? r.p99_ms < 5 : null,
+        times_fastapi: r && f ? Math.round((r.peak_rps / f.peak_rps) * 10) / 10 : null,
+        times_fastapi_at_least_10: r && f ? r.peak_rps >= 10 * f.peak_rps : null,
       },
       meta: {
-        quick, trees: TREES, maxDepth: DEPTH, features: ds.doc.cols, cpus: os.cpus().length, node: process.version,
+        quick, ...(only ? { only } : {}), trees: TREES, maxDepth: DEPTH, features: ds.doc.cols, cpus: os.cpus().length, node: process.version,
         loadavg_before: loadBefore.map((x) => Math.round(x * 100) / 100), loadavg_after: os.loadavg().map((x) => Math.round(x * 100) / 100),
         note: 'autocannon runs on the same machine as the servers and shares its cores; single-user body is one sample user',
         at: new Date().toISOString(),
@@ -194,7 +210,7 @@ export async function runPredictBench({ quick = false }: { quick?: boolean } = {
     };
     const dir = path.join(root, 'bench', 'results');
     mkdirSync(dir, { recursive: true });
-    writeFileSync(path.join(dir, `predict-${new Date().toISOString().slice(0, 10)}${quick ? '-quick' : ''}.json`), `${JSON.stringify(out, null, 2)}\n`);
+    writeFileSync(path.join(dir, `predict-${new Date().toISOString().slice(0, 10)}${quick ? '-quick' : ''}${only ? `-${only.join('+')}` : ''}.json`), `${JSON.stringify(out, null, 2)}\n`);
     return out;
   } finally {
     await Promise.all(children.map(stopServer));
@@ -204,6 +220,7 @@ export async function runPredictBench({ quick = false }: { quick?: boolean } = {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
-  const a = scriptArgs({ quick: 'boolean' }, 'bench/predict.ts [--quick]');
-  console.log(JSON.stringify(await runPredictBench({ quick: boolFlag(a, 'quick') }), null, 2));
+  const a = scriptArgs({ quick: 'boolean', only: 'string' }, 'bench/predict.ts [--quick] [--only retail24,express_constant]');
+  const only = typeof a.flags.only === 'string' ? a.flags.only.split(',') : undefined;
+  console.log(JSON.stringify(await runPredictBench({ quick: boolFlag(a, 'quick'), only }), null, 2));
 }

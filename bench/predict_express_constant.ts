@@ -1,8 +1,10 @@
 /**
  * The framework's own cost: Express 5 with the same JSON body parser and limit as the API,
- * answering every POST /v1/predict with a constant. `PORT` env, prints "listening <port>".
+ * answering every POST /v1/predict with a constant. `PORT` env, prints "listening <port>";
+ * `PREDICT_PROFILE_DIR` as for bench/predict-server.ts.
  */
 import express from 'express';
+import { startServerProfile } from './profile-server';
 
 const app = express();
 app.disable('x-powered-by');
@@ -14,6 +16,9 @@ app.post('/v1/predict', (req, res) => {
   else res.json(constant);
 });
 const server = app.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
-  const a = server.address();
-  console.log(`listening ${typeof a === 'object' && a ? a.port : ''}`);
+  void startServerProfile('express-constant').then((stop) => {
+    const a = server.address();
+    console.log(`listening ${typeof a === 'object' && a ? a.port : ''}`);
+    process.on('SIGTERM', () => void (stop?.() ?? Promise.resolve()).finally(() => process.exit(0)));
+  });
 });

@@ -3,7 +3,7 @@
  * lines for machines, `pretty` for a terminal). The worker installs it as Temporal's runtime
  * logger, so the SDK's own messages, activity logs (`log` from @temporalio/activity: workflow id,
  * activity id and attempt attached) and workflow logs (`log` from @temporalio/workflow: replay-safe)
- * all arrive here; the API logs each request through pino-http with its request id.
+ * all arrive here; the API logs each request with its request id (api/observe.ts).
  */
 import { pino, type Logger, type LevelWithSilent } from 'pino';
 import type { Logger as TemporalLogger, LogLevel, LogMetadata } from '@temporalio/common';

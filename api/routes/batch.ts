@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { PassThrough, Transform, type Readable } from 'node:stream';
 import { Router, type Request } from 'express';
 import busboy from 'busboy';
@@ -7,6 +6,7 @@ import { transformBatch } from '../../data/features';
 import { IngestFileError } from '../../data/errors';
 import type { UserRecord } from '../../data/record';
 import { HttpError } from '../errors';
+import { requestIdOf } from '../observe';
 import { servingShape } from '../scoring';
 import { currentModel } from './predict';
 import type { AppDeps } from '../deps';
@@ -76,7 +76,7 @@ export function batchRouter(deps: AppDeps): Router {
     const shape = servingShape(m);
     const source = csvSource(req, deps.config.BATCH_MAX_BYTES);
     const model = { name: m.modelName, version: m.version };
-    const requestId = randomUUID();
+    const requestId = requestIdOf(res);
     const pending: { line: number; record: UserRecord }[] = [];
     let started = false;
     let scoredCount = 0;

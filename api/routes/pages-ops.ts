@@ -1,4 +1,4 @@
-import { Router } from 'express';
+import express, { Router } from 'express';
 import { AliasConflictError, aliasHistory, getAlias, getVersion, listAliases, listVersions, setAlias, VersionNotFoundError } from '../../store/registry';
 import { PRODUCTION_ALIAS, PSI_BANDS } from '../page-constants';
 import { barChart, histogramPair } from '../charts';
@@ -8,6 +8,9 @@ import { tokenMatches } from '../auth';
 import { HttpError } from '../errors';
 import { scoreOne } from '../scoring';
 import type { AppDeps } from '../deps';
+
+/** The HTML forms' bodies (application/x-www-form-urlencoded): parsed on the two routes that take them, not on every request. */
+const formBody = express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 50 });
 
 const field = (v: unknown) => (typeof v === 'string' ? v : '');
 
@@ -36,7 +39,7 @@ export function opsPagesRouter(deps: AppDeps): Router {
     res.render('predict', { title: 'Predict', page: 'predict', modelName: name, serving: deps.models.current(), input: {}, result: null, error: null, maxBytes: deps.config.BATCH_MAX_BYTES });
   });
 
-  r.post('/predict', (req, res) => {
+  r.post('/predict', formBody, (req, res) => {
     const body = (req.body ?? {}) as Record<string, unknown>;
     const input = { user_id: field(body.user_id), first_open: field(body.first_open), screen_list: field(body.screen_list), age: field(body.age) };
     const m = deps.models.current();
@@ -64,7 +67,7 @@ export function opsPagesRouter(deps: AppDeps): Router {
     res.status(error ? (m ? 400 : 503) : 200).render('predict', { title: 'Predict', page: 'predict', modelName: name, serving: m, input, result, error, maxBytes: deps.config.BATCH_MAX_BYTES });
   });
 
-  r.post('/models/alias', async (req, res) => {
+  r.post('/models/alias', formBody, async (req, res) => {
     const body = (req.body ?? {}) as Record<string, unknown>;
     const version = Number(field(body.version));
     const reason = field(body.reason).trim();

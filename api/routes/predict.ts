@@ -1,7 +1,6 @@
-import { randomUUID } from 'node:crypto';
-import { Router } from 'express';
+import type { RequestHandler } from 'express';
 import { HttpError } from '../errors';
-import { requireJson } from '../validation';
+import { requestIdOf } from '../observe';
 import { scoreMany, scoreOne, servingShape } from '../scoring';
 import type { LoadedModel } from '../../store/model-loader';
 import type { AppDeps } from '../deps';
@@ -20,13 +19,16 @@ function explainFlag(v: unknown): boolean {
   throw new HttpError(400, 'invalid-field', `explain: must be true or false, got ${JSON.stringify(v)}`);
 }
 
-/** POST /v1/predict: one user object, or an array of up to PREDICT_MAX_BATCH users. */
-export function predictRouter(deps: AppDeps): Router {
-  const r = Router();
-  r.post('/v1/predict', requireJson, (req, res) => {
+/**
+ * POST /v1/predict: one user object, or an array of up to PREDICT_MAX_BATCH users. The app mounts
+ * it directly (`app.post`, after `requireJson`), not through a Router: the hot route skips a
+ * nested router's dispatch.
+ */
+export function predictHandler(deps: AppDeps): RequestHandler {
+  return (req, res) => {
     const m = currentModel(deps);
     if (req.body === undefined) throw new HttpError(400, 'invalid-body', 'send a JSON body with Content-Type: application/json');
-    const requestId = typeof req.id === 'string' ? req.id : randomUUID();
+    const requestId = requestIdOf(res);
     const model = servingShape(m).modelInfo;
     const explain = req.query.explain !== undefined && explainFlag(req.query.explain);
     if (Array.isArray(req.body)) {
@@ -43,6 +45,5 @@ export function predictRouter(deps: AppDeps): Router {
     deps.predictionLog?.recordOne(m.modelName, m.version, p.user_id, p.probability, p.decision, p.firstOpen);
     deps.metrics?.countPredictions(m.modelName, m.version, 1);
     res.json({ requestId, model, user_id: p.user_id, probability: p.probability, decision: p.decision, percentile: p.percentile, ...(p.explanation ? { explanation: p.explanation } : {}) });
-  });
-  return r;
+  };
 }
