@@ -15,9 +15,11 @@ if (cluster.isPrimary && n > 1) {
       if (m === 'ready' && ++ready === n) console.log(`listening ${process.env.PORT}`);
     });
   }
+  // stop after every worker has: each flushes its prediction log on SIGTERM, and the bench counts
+  // the records once this process is gone (exiting at once lost 13,530 of 73,942 in one run)
   process.on('SIGTERM', () => {
-    for (const w of Object.values(cluster.workers ?? {})) w?.kill('SIGTERM');
-    process.exit(0);
+    const workers = Object.values(cluster.workers ?? {}).filter((w) => w !== undefined);
+    void Promise.all(workers.map((w) => new Promise((r) => { w.once('exit', r); w.kill('SIGTERM'); }))).finally(() => process.exit(0));
   });
 } else {
   const api = await startApi(loadConfig(process.env), { temporal: false, log: () => undefined });

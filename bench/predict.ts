@@ -14,6 +14,7 @@ import autocannon from 'autocannon';
 import { startLocalStack } from '../stack/local-stack';
 import { connectStore } from '../store/db';
 import { loadDataset } from '../store/datasets';
+import { COLLECTIONS } from '../store/collections';
 import { readUsers, registerFixtureModel, SAMPLE_CSV } from '../testkit/model-fixture';
 import { boolFlag, scriptArgs, UsageError } from '../cli/args';
 import { ensureVenv } from './venv';
@@ -23,6 +24,11 @@ const MODEL = 'Retail24RandomForestClassifier';
 const TREES = 200;
 const DEPTH = 10;
 const PY_DEPS = ['fastapi==0.115.12', 'uvicorn==0.34.2', 'scikit-learn==1.6.1', 'numpy==2.2.6'];
+
+/** autocannon connections per phase of measure() */
+const CONNECTIONS = { warm: 8, peak: 32, steady: 16 };
+/** Requests autocannon can leave in flight over one measure(): one per connection per phase. */
+const IN_FLIGHT_MAX = CONNECTIONS.warm + CONNECTIONS.peak + CONNECTIONS.steady;
 
 /** The services one run compares, by result key. */
 export const PREDICT_SERVICES = ['retail24', 'retail24_2proc', 'express_constant', 'fastapi_sklearn'];
@@ -39,6 +45,14 @@ export interface ServiceResult {
    * peak phase, in µs: unlike rps it hardly depends on what else the shared machine runs.
    */
   cpu_us_per_req: number | null;
+  /** users scored with a 2xx answer over all phases */
+  served: number;
+  /**
+   * retail24 only: prediction records in MongoDB after the server stopped (it flushes on SIGTERM).
+   * The log lost nothing when served <= logged <= served + IN_FLIGHT_MAX: autocannon does not count
+   * the answers to requests still in flight when a phase ends, but the server scored them.
+   */
+  logged?: number;
 }
 
 /** utime + stime in µs of `pid` and its children (cluster workers), from /proc; null elsewhere. */
@@ -91,32 +105,39 @@ async function stopServer(child: ChildProcess): Promise<void> {
 
 async function cannon(url: string, body: string, opts: { connections: number; duration: number; overallRate?: number }) {
   const r = await autocannon({ url: `${url}/v1/predict`, method: 'POST', headers: { 'content-type': 'application/json' }, body, ...opts });
-  return { rps: r.requests.average, total: r.requests.total, p50: r.latency.p50, p99: r.latency.p99, failed: r.non2xx + r.errors + r.timeouts };
+  return { rps: r.requests.average, total: r.requests.total, ok: r['2xx'], p50: r.latency.p50, p99: r.latency.p99, failed: r.non2xx + r.errors + r.timeouts };
 }
 
 /** Peak throughput, then latency at a steady 1,000 req/s, then the batch of 1,000 users (median). */
 async function measure(url: string, single: string, batch: string, quick: boolean, pid: number): Promise<ServiceResult> {
   const dur = quick ? 4 : 10;
-  await cannon(url, single, { connections: 8, duration: 2 }); // warm-up: JIT, connections, caches
+  const warm = await cannon(url, single, { connections: CONNECTIONS.warm, duration: 2 }); // warm-up: JIT, connections, caches
   const cpu0 = processTreeCpuUs(pid);
-  const peak = await cannon(url, single, { connections: 32, duration: dur });
+  const peak = await cannon(url, single, { connections: CONNECTIONS.peak, duration: dur });
   const cpu1 = processTreeCpuUs(pid);
-  const steady = await cannon(url, single, { connections: 16, duration: dur, overallRate: 1000 });
+  const steady = await cannon(url, single, { connections: CONNECTIONS.steady, duration: dur, overallRate: 1000 });
   const times: number[] = [];
   let failed = peak.failed + steady.failed;
   // the batch path has not run yet: its first calls compile it, so they are warm-up, not samples
-  for (let i = 0; i < 3; i++) await (await fetch(`${url}/v1/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: batch })).arrayBuffer();
+  const batchUsers = (JSON.parse(batch) as unknown[]).length;
+  let served = warm.ok + peak.ok + steady.ok;
+  for (let i = 0; i < 3; i++) {
+    const res = await fetch(`${url}/v1/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: batch });
+    await res.arrayBuffer();
+    if (res.ok) served += batchUsers;
+  }
   for (let i = 0; i < (quick ? 5 : 15); i++) {
     const t0 = performance.now();
     const res = await fetch(`${url}/v1/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: batch });
     await res.arrayBuffer();
     if (!res.ok) failed++;
+    else served += batchUsers;
     times.push(performance.now() - t0);
   }
   times.sort((a, b) => a - b);
   const r2 = (x: number) => Math.round(x * 100) / 100;
   const cpuPerReq = cpu0 !== null && cpu1 !== null && peak.total > 0 ? Math.round((cpu1 - cpu0) / peak.total) : null;
-  return { peak_rps: Math.round(peak.rps), p50_ms: r2(steady.p50), p99_ms: r2(steady.p99), batch1000_ms: r2(times[Math.floor(times.length / 2)]!), failed, cpu_us_per_req: cpuPerReq };
+  return { peak_rps: Math.round(peak.rps), p50_ms: r2(steady.p50), p99_ms: r2(steady.p99), batch1000_ms: r2(times[Math.floor(times.length / 2)]!), failed, cpu_us_per_req: cpuPerReq, served };
 }
 
 function ensurePythonVenv(): string | null {
@@ -150,8 +171,11 @@ export async function runPredictBench({ quick = false, only }: { quick?: boolean
       const env = { ...process.env, MONGODB_URI: stack.mongoUri, MONGODB_DB: dbName, PORT: String(port), HOST: '127.0.0.1', API_PROCESSES: String(processes), MODEL_NAME: MODEL, TEMPORAL_ADDRESS: stack.temporalAddress };
       const child = await spawnServer(process.execPath, ['--import', 'tsx', 'bench/predict-server.ts'], env);
       children.push(child);
-      results[processes === 1 ? 'retail24' : 'retail24_2proc'] = await measure(`http://127.0.0.1:${port}`, single, batch, quick, child.pid!);
+      const before = await store.db.collection(COLLECTIONS.predictions).countDocuments();
+      const m = await measure(`http://127.0.0.1:${port}`, single, batch, quick, child.pid!);
       await stopServer(child);
+      m.logged = (await store.db.collection(COLLECTIONS.predictions).countDocuments()) - before;
+      results[processes === 1 ? 'retail24' : 'retail24_2proc'] = m;
     }
 
     if (want('express_constant')) {
@@ -197,6 +221,7 @@ export async function runPredictBench({ quick = false, only }: { quick?: boolean
         share_of_constant_at_least_0_85: r && c ? r.peak_rps >= 0.85 * c.peak_rps : null,
         batch1000_at_most_15ms: r ? r.batch1000_ms <= 15 : null,
         no_failed_requests: r ? r.failed === 0 && (ok('retail24_2proc')?.failed ?? 0) === 0 : null,
+        prediction_log_lost_nothing: r ? [r, ok('retail24_2proc')].every((x) => !x || (x.logged! >= x.served && x.logged! <= x.served + IN_FLIGHT_MAX)) : null,
         p99_under_5ms_at_1000rps: r ? r.p99_ms < 5 : null,
         times_fastapi: r && f ? Math.round((r.peak_rps / f.peak_rps) * 10) / 10 : null,
         times_fastapi_at_least_10: r && f ? r.peak_rps >= 10 * f.peak_rps : null,
