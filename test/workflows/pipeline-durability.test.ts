@@ -44,7 +44,7 @@ describe('training pipeline durability and scale-out (worker processes on the re
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'retail24-durable-'));
     csv = join(dir, 'users.csv');
-    await generateToFiles({ users: 20_000, seed: 11, out: csv });
+    await generateToFiles({ users: 12_000, seed: 11, out: csv });
     const connection = await Connection.connect({ address: testStack().temporalAddress });
     client = new Client({ connection, namespace: testStack().temporalNamespace });
 
