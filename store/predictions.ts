@@ -107,7 +107,9 @@ export class PredictionLog {
    * (1,000 records on FerretDB: 11 against 3.5 ms, the same run; docs/decisions.md 2026-12-04),
    * paid on the event loop that serves requests. A network error is retried once; a record the
    * first attempt had already written then comes back as a duplicate `_id` (code 11000) and is
-   * counted as written, not twice.
+   * counted as written, not twice. `dropped` is an upper bound: when the retry fails too (or the
+   * driver reports a write-concern error), the whole batch counts as dropped although the server
+   * may hold some of it; it never holds a record twice.
    */
   private async insert(docs: PredictionDoc[]): Promise<{ written: number; failed: number; firstError?: unknown }> {
     const run = () => this.db.command({ insert: COLLECTIONS.predictions, documents: docs, ordered: false }) as Promise<{ n?: number; writeErrors?: { code?: number; errmsg?: string }[] }>;

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Metrics } from '../../../api/metrics';
 import { observeRequests, requestIdOf } from '../../../api/observe';
 
-type Line = { level: number; msg: string; req: { id: string; method: string; url: string }; res: { statusCode: number }; responseTime: number };
+type Line = { level: number; msg: string; req: { id: string; method: string; url: string }; res: { statusCode: number | null }; responseTime: number };
 
 describe('observeRequests: one access-log line and the metrics per request, over a real socket', () => {
   const logged: Line[] = [];
@@ -38,6 +38,8 @@ describe('observeRequests: one access-log line and the metrics per request, over
     expect(r.headers.get('x-request-id')).toBe(body.id);
     expect(body.id).toMatch(/^[0-9a-f-]{36}$/);
     await expect.poll(() => logged.filter((l) => l.req.id === body.id).length).toBe(1);
+    await new Promise((r) => setTimeout(r, 100)); // and no second line later
+    expect(logged.filter((l) => l.req.id === body.id)).toHaveLength(1);
     expect(logged.find((l) => l.req.id === body.id)).toMatchObject({ level: 30, msg: 'request completed', req: { method: 'POST', url: '/echo/7?x=1' }, res: { statusCode: 200 } });
     expect(await count('retail24_http_requests_total{method="POST",route="/echo/:n",status="200"}')).toBe(1);
   });
@@ -69,7 +71,7 @@ describe('observeRequests: one access-log line and the metrics per request, over
       });
     });
     await expect.poll(() => logged.find((l) => l.req.id === 'abort-1')?.msg).toBe('request aborted');
-    expect(logged.find((l) => l.req.id === 'abort-1')!.level).toBe(40);
+    expect(logged.find((l) => l.req.id === 'abort-1')).toMatchObject({ level: 40, res: { statusCode: null } });
     expect(await posts()).toBe(before);
     expect(await count('retail24_http_requests_total{method="POST",route="/echo/:n",status="200"}')).toBe(3);
   });
