@@ -23,6 +23,7 @@ import { loadConfig } from '../config';
 import { connectStore } from '../store/db';
 import { COLLECTIONS } from '../store/collections';
 import { getRun } from '../store/runs';
+import { SNAPSHOT_READ } from '../store/users';
 import { ingestViaWorkflow, startTraining } from '../client/pipeline';
 import { workerPid } from './ingest-worker';
 import { boolFlag, intFlag, intListFlag, scriptArgs } from '../cli/args';
@@ -44,6 +45,13 @@ export interface PipelineBenchOptions {
 
 export interface PipelineBenchRun {
   ingest_s: number;
+  /**
+   * A bare driver cursor over exactly the snapshot's read (store/users.ts SNAPSHOT_READ: labelled
+   * users, same projection), documents counted and dropped, after the ingest and before the run:
+   * what the server alone needs to hand the snapshot its users.
+   */
+  bare_read_s: number;
+  bare_read_docs: number;
   pipeline_s: number;
   grid_s: number;
   /** Seconds per recorded stage (snapshot, grid-search, threshold, refit, register, promotion). */
@@ -112,6 +120,10 @@ async function measure(stack: LocalStack, client: Client, csv: string, n: number
     const tIngest = performance.now();
     await ingestViaWorkflow(client, store.db, config, csv);
     const ingest_s = (performance.now() - tIngest) / 1000;
+    const tRead = performance.now();
+    let bare_read_docs = 0;
+    for await (const _ of store.db.collection(COLLECTIONS.users).find(SNAPSHOT_READ.filter, { projection: SNAPSHOT_READ.projection })) bare_read_docs++;
+    const bare_read_s = (performance.now() - tRead) / 1000;
 
     const t0 = performance.now();
     const handle = await startTraining(client, config, 'manual', `bench pipeline ${n} worker(s)`);
@@ -139,7 +151,7 @@ async function measure(stack: LocalStack, client: Client, csv: string, n: number
     for (const c of cells) byId.set(c.workerIdentity as string, (byId.get(c.workerIdentity as string) ?? 0) + 1);
     const cells_per_worker = Object.fromEntries(workers.map((w, i) => [`w${i + 1}`, byId.get(w.identity) ?? 0]));
     return {
-      ingest_s: round(ingest_s), pipeline_s: round((tEnd - t0) / 1000), grid_s: stages_s['grid-search'] ?? NaN, stages_s, cells_per_worker,
+      ingest_s: round(ingest_s), bare_read_s: round(bare_read_s), bare_read_docs, pipeline_s: round((tEnd - t0) / 1000), grid_s: stages_s['grid-search'] ?? NaN, stages_s, cells_per_worker,
       cell_fit_s_total: round(cells.reduce((a, c) => a + (c.fitMs as number), 0) / 1000),
       peak_rss_mb: Object.fromEntries(workers.map((w, i) => [`w${i + 1}`, vmHwmMb(workerPid(w.proc.pid!))])),
       load_avg_during: loads,

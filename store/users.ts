@@ -257,6 +257,13 @@ function grow<T extends Float64Array | Int32Array | Uint8Array>(a: T, need: numb
   return b;
 }
 
+/**
+ * The snapshot's read: labelled users, without the provenance fields (never read there; leaving
+ * them on the server saves decoding a million of them). Exported so bench/pipeline.ts times a bare
+ * driver read of exactly this beside the snapshot.
+ */
+export const SNAPSHOT_READ = { filter: { label: { $in: [0, 1] } }, projection: NO_PROVENANCE } as const;
+
 export async function loadLabelledColumns(db: Db, visit?: (u: UserRecord) => void, opts: { digests?: boolean } = {}): Promise<UserColumns> {
   let cap = 1024;
   const c: UserColumns = {
@@ -266,9 +273,7 @@ export async function loadLabelledColumns(db: Db, visit?: (u: UserRecord) => voi
   };
   const codeOf = new Map<string, number>();
   let nCodes = 0;
-  // Provenance fields are never read here; leaving them on the server saves decoding a million of them.
-  const projection = NO_PROVENANCE;
-  const cur = db.collection<UserDoc>(COLLECTIONS.users).find({ label: { $in: [0, 1] } }, { projection });
+  const cur = db.collection<UserDoc>(COLLECTIONS.users).find(SNAPSHOT_READ.filter, { projection: SNAPSHOT_READ.projection });
   for await (const d of cur) {
     const u = docToRecord(d as UserDoc);
     visit?.(u);
