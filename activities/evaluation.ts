@@ -1,9 +1,10 @@
-import { loadDataset, takeRows, takeLabels } from '../store/datasets';
+import { loadDataset, takeLabels } from '../store/datasets';
 import { BlobNotFoundError, getBlob, putBlob, sha256 } from '../store/blobs';
 import { packArrays, unpackArrays } from '../store/typed-pack';
 import { BUCKETS } from '../store/collections';
 import { getRun, patchRun } from '../store/runs';
-import { ENGINES, fitEngine } from '../ml/engines';
+import { ENGINES, fitEngine, predictProbaAt } from '../ml/engines';
+import { selectRows } from '../ml/matrix';
 import { paramsToOptions } from '../ml/grid';
 import { serializeModel } from '../ml/serialize';
 import { evaluateBinary, rocAuc, type BinaryEvaluation } from '../ml/metrics';
@@ -155,7 +156,7 @@ export function createEvaluationActivities({ db, workerIdentity }: ActivityDeps)
       const trees = await fitTreeRange(view.X, view.y, opts, range, {
         onProgress: (d: number, t: number) => heartbeat({ treesDone: d, trees: t, shard: args.index }),
         onWarning: (m: string) => activityLog().warn(m),
-      });
+      }, view.rows);
       const meta: Omit<TreeShardSummary, 'blob'> = { index: args.index, count: args.count, ...range, fitMs: Date.now() - t0, workerIdentity };
       const blob = await putBlob(db, BUCKETS.models, id, packArrays(treesToArrays(trees, view.X.cols), { ...meta }), { runId: args.runId, shard: args.index });
       return { ...meta, blob };
@@ -175,21 +176,21 @@ export function createEvaluationActivities({ db, workerIdentity }: ActivityDeps)
       const calibrator: Calibrator = (run?.calibrator as Calibrator | undefined) ?? { kind: 'identity' };
       const ds = await loadDataset(db, args.datasetId);
       if (!ds) throw nonRetryable(FAILURE_TYPES.notFound, new Error(`dataset ${args.datasetId} not found`));
-      const { X, y, train, holdout } = ds.arrays;
+      const { y, train, holdout } = ds.arrays;
       const cols = ds.doc.cols;
+      // the whole matrix, read at the training and holdout rows in place (no copy of either)
+      const X = { data: ds.arrays.X, rows: ds.doc.rows, cols };
       const t0 = Date.now();
-      const trainX = takeRows(X, cols, train);
       const yTrain = takeLabels(y, train);
       const forest = args.shards?.length
         ? await mergeShards(db, args.shards, refitOptions(args), cols)
-        : await fitEngine(args.engine, { data: trainX, rows: train.length, cols }, yTrain, refitOptions(args), {
+        : await fitEngine(args.engine, X, yTrain, refitOptions(args), {
           onProgress: (d: number, t: number) => heartbeat({ treesDone: d, trees: t }),
           onWarning: (m: string) => activityLog().warn(m),
-        });
+        }, train);
       const fitMs = Date.now() - t0;
       const yh = takeLabels(y, holdout);
-      const hX = { data: takeRows(X, cols, holdout), rows: holdout.length, cols };
-      const raw = forest.predictProba(hX);
+      const raw = predictProbaAt(forest, X, holdout);
       const proba = applyCalibratorBatch(calibrator, raw);
       const { flat, evaluation, reliability } = holdoutMetrics(yh, proba, args.threshold.threshold, args.targetRecall);
       const rawMetrics = { roc_auc: rocAuc(yh, raw), ece: expectedCalibrationError(yh, raw, ECE_BINS), mean_probability: meanProbability(raw) };
@@ -197,8 +198,8 @@ export function createEvaluationActivities({ db, workerIdentity }: ActivityDeps)
       // Global mean |contribution| (exact TreeSHAP) on the first holdout rows, next to impurity importance:
       // 200 rows bound the cost (≈ 40 ms each for 200 trees of depth 12) and the mean's noise alike.
       const nContrib = Math.min(CONTRIBUTION_ROWS, holdout.length);
-      const contributions = forest instanceof RandomForest && nContrib > 0 ? meanAbsContributions(forest, { data: hX.data.subarray(0, nContrib * cols), rows: nContrib, cols }) : null;
-      const aucs = singleFeatureAuc(trainX, train.length, cols, yTrain);
+      const contributions = forest instanceof RandomForest && nContrib > 0 ? meanAbsContributions(forest, selectRows(X, holdout.subarray(0, nContrib))) : null;
+      const aucs = singleFeatureAuc(X.data, X.rows, cols, yTrain, train);
       const singleAuc = ds.doc.names.map((name, i) => ({ name, auc: aucs[i]! })).sort((a, b) => b.auc - a.auc);
       const leakage = singleAuc.filter((f) => f.auc > args.leakageAucBound).map((f) => ({
         ...f, message: `${f.name} alone predicts the label (single-feature AUC ${f.auc.toFixed(3)} > ${args.leakageAucBound}): is it known before the purchase?`,

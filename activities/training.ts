@@ -1,5 +1,5 @@
 import type { Db } from 'mongodb';
-import { loadDataset, takeRows, takeLabels } from '../store/datasets';
+import { loadDataset, takeLabels } from '../store/datasets';
 import { putBlob, getBlob } from '../store/blobs';
 import { BUCKETS } from '../store/collections';
 import { cellsOfRun, findCell, saveCell, type CellDoc } from '../store/cv-cells';
@@ -15,21 +15,28 @@ import type { CellResult, CellTask, ParamGrid, Params, SelectionSummary, Trainin
 import { activityLog, heartbeat, nonRetryable, FAILURE_TYPES } from './context';
 import type { ActivityDeps } from './deps';
 
+/**
+ * The training split of a dataset: the rows `rows` of the dataset's whole matrix `X`, read in
+ * place (a copy of the training rows was 333 MB at a million users, held beside the matrix), with
+ * their labels and the folds drawn over them.
+ */
 interface TrainView {
   X: Matrix;
+  rows: Int32Array;
   y: Uint8Array;
   folds: Map<string, Int32Array>;
 }
 const trainViews = new Map<string, TrainView>();
 
-/** The training split of a dataset as one contiguous matrix, memoised per process (immutable by id). */
+/** The training split of a dataset, memoised per process while its dataset is cached (immutable by id). */
 export async function trainView(db: Db, datasetId: string): Promise<TrainView> {
-  const hit = trainViews.get(datasetId);
-  if (hit) return hit;
   const ds = await loadDataset(db, datasetId);
   if (!ds) throw nonRetryable(FAILURE_TYPES.notFound, new Error(`dataset ${datasetId} not found`));
+  const hit = trainViews.get(datasetId);
+  // the view shares the cached dataset's matrix: rebuilt when the dataset was loaded anew
+  if (hit && hit.X.data === ds.arrays.X) return hit;
   const { X, y, train } = ds.arrays;
-  const view = { X: { data: takeRows(X, ds.doc.cols, train), rows: train.length, cols: ds.doc.cols }, y: takeLabels(y, train), folds: new Map() };
+  const view: TrainView = { X: { data: X, rows: ds.doc.rows, cols: ds.doc.cols }, rows: train, y: takeLabels(y, train), folds: new Map() };
   if (trainViews.size >= 2) trainViews.delete(trainViews.keys().next().value!);
   trainViews.set(datasetId, view);
   return view;
@@ -90,7 +97,7 @@ export function createTrainingActivities({ db, workerIdentity }: ActivityDeps) {
       let r: Awaited<ReturnType<typeof runCvCell>>;
       try {
         r = await runCvCell({
-          X: view.X, y: view.y, folds, foldIndex: task.foldIndex, params: paramsToOptions(task.params, task.engine),
+          X: view.X, rows: view.rows, y: view.y, folds, foldIndex: task.foldIndex, params: paramsToOptions(task.params, task.engine),
           engine: task.engine, scoring: task.scoring, targetRecall: task.targetRecall, seed: task.seed,
           hooks: { onProgress: (d: number, t: number) => heartbeat({ treesDone: d, trees: t }), onWarning: (m: string) => activityLog().warn(m) },
         });

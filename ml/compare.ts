@@ -7,6 +7,7 @@
  */
 import { checkScores, sweep } from './curves';
 import { mulberry32 } from './rng';
+import { assertRowIndex, gatherColumn, type RowIndex } from './matrix';
 
 /** Float slack on the recall target, as chooseThreshold in ml/threshold.ts. */
 const RECALL_SLACK = 1e-12;
@@ -289,27 +290,27 @@ export function pairedBootstrap(
  * For each column of row-major X (rows × cols), max(AUC, 1 − AUC) of that column alone as a score
  * (ROC AUC with ties 1/2, as rocAuc): the leakage guard, 1 for a feature that alone separates the
  * labels, 0.5 for one carrying no ranking information. Symmetric: negating a column leaves it unchanged.
+ * With `at`, over the rows `at` of X (y: one label per entry), read in place.
  */
-export function singleFeatureAuc(X: Float64Array, rows: number, cols: number, y: Uint8Array): Float64Array {
+export function singleFeatureAuc(X: Float64Array, rows: number, cols: number, y: Uint8Array, at?: RowIndex): Float64Array {
   if (!Number.isInteger(rows) || rows < 1) throw new RangeError(`rows must be an integer >= 1, got ${rows}`);
   if (!Number.isInteger(cols) || cols < 0) throw new RangeError(`cols must be an integer >= 0, got ${cols}`);
   if (X.length !== rows * cols) throw new RangeError(`X has length ${X.length} but rows * cols = ${rows * cols}`);
-  if (y.length !== rows) throw new RangeError(`y has length ${y.length} but X has ${rows} rows`);
+  const n = at ? at.length : rows;
+  if (y.length !== n) throw new RangeError(`y has length ${y.length} but X has ${n} rows`);
+  if (at) assertRowIndex({ data: X, rows, cols }, at);
   let positives = 0;
-  for (let i = 0; i < rows; i++) positives += y[i];
-  const negatives = rows - positives;
+  for (let i = 0; i < n; i++) positives += y[i];
+  const negatives = n - positives;
   if (positives === 0 || negatives === 0) {
     throw new RangeError(`singleFeatureAuc needs both classes (positives=${positives}, negatives=${negatives})`);
   }
   const pairs = positives * negatives;
   const out = new Float64Array(cols);
-  const col = new Float64Array(rows);
+  const col = new Float64Array(n);
   for (let c = 0; c < cols; c++) {
-    for (let i = 0; i < rows; i++) {
-      const v = X[i * cols + c];
-      if (Number.isNaN(v)) throw new RangeError(`X[${i}, ${c}] is NaN`);
-      col[i] = v;
-    }
+    gatherColumn({ data: X, rows, cols }, c, col, at);
+    for (let i = 0; i < n; i++) if (Number.isNaN(col[i])) throw new RangeError(`X[${at ? at[i] : i}, ${c}] is NaN`);
     // the area is a sum of half-integers, exact in float64, so max(area, pairs - area) is exactly symmetric
     const area = rankPass(rankScores(y, col), null, 1, positives).area;
     out[c] = Math.max(area, pairs - area) / pairs;

@@ -6,6 +6,7 @@
  * a 0/1 feature gets two populated bins instead of ten, and values outside the training range still
  * land in the open-ended first or last bin. NaN values are skipped.
  */
+import { assertRowIndex, gatherColumn, type RowIndex } from './matrix';
 
 export interface ReferenceHistogram {
   feature: string;
@@ -62,14 +63,18 @@ function checkMatrix(names: string[], X: Float64Array, rows: number): number {
 }
 
 /**
- * Reference histograms of every column of a row-major matrix, with quantile edges.
+ * Reference histograms of every column of a row-major matrix, with quantile edges; with `at`, of
+ * the rows `at` of the matrix (read in place: the snapshot's training rows).
  * @param bins target number of bins, fewer when quantiles tie. @default 10
  */
-export function referenceHistograms(names: string[], X: Float64Array, rows: number, bins = 10): ReferenceHistogram[] {
+export function referenceHistograms(names: string[], X: Float64Array, rows: number, bins = 10, at?: RowIndex): ReferenceHistogram[] {
   if (!Number.isInteger(bins) || bins < 2) throw new RangeError(`bins must be an integer >= 2, got ${bins}`);
   const cols = checkMatrix(names, X, rows);
+  const M = { data: X, rows, cols };
+  if (at) assertRowIndex(M, at);
+  const buf = new Float64Array(at ? at.length : rows);
   return names.map((feature, j) => {
-    const col = column(X, rows, cols, j).filter((v) => !Number.isNaN(v)).sort();
+    const col = gatherColumn(M, j, buf, at).filter((v) => !Number.isNaN(v)).sort();
     const edges: number[] = [];
     if (col.length > 0) {
       for (let b = 1; b < bins; b++) {

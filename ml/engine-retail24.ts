@@ -31,7 +31,7 @@ function checkFlatForest(arrays: Record<string, StoredArray>, nFeatures: number)
 export const retail24Engine: Engine<ForestOptions, RandomForest> = {
   name: 'retail24',
   ...FOREST_OPTIONS_SEAM,
-  fit: (X, y, options, hooks) => fitRandomForest(X, y, options, hooks),
+  fit: (X, y, options, hooks, at) => fitRandomForest(X, y, options, hooks, at),
   owns: (model): model is RandomForest => model instanceof RandomForest,
   // an empty cover (a forest loaded from an envelope without one) is left out: saved again, it stays such an envelope
   toArrays: (model) => (Object.entries(model.flat) as [string, StoredArray][]).filter(([name, a]) => name !== 'cover' || a.length > 0),

@@ -3,7 +3,7 @@
  * One object per engine (ml/forest.ts, ml/reference-forest.ts), listed once in ml/engines.ts.
  */
 import type { EngineName } from '../common/engines';
-import type { Matrix } from './matrix';
+import type { Matrix, RowIndex } from './matrix';
 import type { FitHooks } from './forest-pool';
 
 export type { EngineName };
@@ -24,7 +24,8 @@ export interface Engine<O extends object = object, M extends ProbabilisticModel 
   readonly name: EngineName;
   /** The options with defaults merged in; RangeError names an unknown option or a bad value (grid cells are checked with it). */
   resolveOptions(params: Record<string, unknown>): O;
-  fit(X: Matrix, y: Uint8Array, options: Partial<O>, hooks?: FitHooks): Promise<M>;
+  /** Fits on X, or with `at` on the rows `at` of X (y: one label per entry of `at`), as on a copy of those rows. */
+  fit(X: Matrix, y: Uint8Array, options: Partial<O>, hooks?: FitHooks, at?: RowIndex): Promise<M>;
   /** Whether `model` was fitted by this engine. */
   owns(model: ProbabilisticModel): model is M;
   /** The resolved options a fitted model was built with (stored in the envelope). */

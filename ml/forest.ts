@@ -5,7 +5,7 @@
 import type { CoreParams, TreeArrays } from './forest-core';
 import { featuresPerSplit, resolveForestOptions, type ForestOptions } from './forest-options';
 import { growTrees, type FitHooks } from './forest-pool';
-import { assertBinaryLabels, assertFinite, assertMatrix, type Matrix } from './matrix';
+import { assertBinaryLabels, assertFinite, assertMatrix, assertRowIndex, type Matrix, type RowIndex } from './matrix';
 import { quantize } from './quantize';
 import { CorruptArtifactError } from '../common/errors';
 import { buildRankLayout, packForRows, predictRowPacked, predictRowRanked, type FlatNodes, type PackedNodes, type RankLayout } from './forest-row';
@@ -158,13 +158,18 @@ function classWeights(y: Uint8Array, mode: ForestOptions['classWeight']): [numbe
   return [n0 > 0 ? y.length / (2 * n0) : 1, n1 > 0 ? y.length / (2 * n1) : 1];
 }
 
-/** Options, core parameters and quantised data of a fit: the same for the whole forest and every shard of it. */
-function prepareFit(X: Matrix, y: Uint8Array, options: Partial<ForestOptions>, nTrees?: number) {
+/**
+ * Options, core parameters and quantised data of a fit: the same for the whole forest and every
+ * shard of it. With `at` the fit uses the rows `at` of X (y has one label per entry), read in place.
+ */
+function prepareFit(X: Matrix, y: Uint8Array, options: Partial<ForestOptions>, nTrees?: number, at?: RowIndex) {
   const opts = resolveForestOptions(options);
   assertMatrix(X);
-  if (X.rows < 2) throw new RangeError(`fitRandomForest needs at least 2 rows, got ${X.rows}`);
-  assertBinaryLabels(y, X.rows);
-  assertFinite(X);
+  if (at) assertRowIndex(X, at);
+  const rows = at ? at.length : X.rows;
+  if (rows < 2) throw new RangeError(`fitRandomForest needs at least 2 rows, got ${rows}`);
+  assertBinaryLabels(y, rows);
+  assertFinite(X, at);
   const params: CoreParams = {
     maxDepth: opts.maxDepth ?? Infinity,
     minSamplesSplit: opts.minSamplesSplit,
@@ -176,15 +181,16 @@ function prepareFit(X: Matrix, y: Uint8Array, options: Partial<ForestOptions>, n
   };
   const threads = Math.min(opts.nThreads, nTrees ?? opts.nEstimators);
   // the edges come from a seeded row sample, so every shard quantises exactly as the whole fit does
-  return { opts, params, threads, q: quantize(X, opts.maxBins, opts.seed, threads > 1) };
+  return { opts, params, threads, q: quantize(X, opts.maxBins, opts.seed, threads > 1, at) };
 }
 
 /**
- * Fit a Random Forest on X (rows × features, finite values) and 0/1 labels y.
+ * Fit a Random Forest on X (rows × features, finite values) and 0/1 labels y; with `at`, on the
+ * rows `at` of X (y then has one label per entry of `at`), the same forest as on a copy of them.
  * Throws RangeError naming the bad option or value.
  */
-export async function fitRandomForest(X: Matrix, y: Uint8Array, options: Partial<ForestOptions> = {}, hooks: FitHooks = {}): Promise<RandomForest> {
-  const { opts, params, threads, q } = prepareFit(X, y, options);
+export async function fitRandomForest(X: Matrix, y: Uint8Array, options: Partial<ForestOptions> = {}, hooks: FitHooks = {}, at?: RowIndex): Promise<RandomForest> {
+  const { opts, params, threads, q } = prepareFit(X, y, options, undefined, at);
   const trees = await growTrees(q, y, params, opts.nEstimators, threads, hooks);
   return new RandomForest(opts, X.cols, flattenTrees(trees, X.cols));
 }
@@ -201,12 +207,12 @@ export function shardRange(nTrees: number, index: number, count: number): { from
  * seeded from (seed, i) and the quantisation depends only on the data and the seed. Merge the
  * shards of a forest, in tree order, with `forestFromTrees`.
  */
-export async function fitTreeRange(X: Matrix, y: Uint8Array, options: Partial<ForestOptions>, range: { from: number; to: number }, hooks: FitHooks = {}): Promise<TreeArrays[]> {
+export async function fitTreeRange(X: Matrix, y: Uint8Array, options: Partial<ForestOptions>, range: { from: number; to: number }, hooks: FitHooks = {}, at?: RowIndex): Promise<TreeArrays[]> {
   const nTrees = resolveForestOptions(options).nEstimators;
   if (!Number.isInteger(range.from) || !Number.isInteger(range.to) || range.from < 0 || range.to > nTrees || range.from > range.to) {
     throw new RangeError(`tree range [${range.from}, ${range.to}) is not inside [0, ${nTrees})`);
   }
-  const { params, threads, q } = prepareFit(X, y, options, Math.max(1, range.to - range.from));
+  const { params, threads, q } = prepareFit(X, y, options, Math.max(1, range.to - range.from), at);
   return growTrees(q, y, params, range.to - range.from, threads, hooks, range.from);
 }
 

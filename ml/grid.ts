@@ -3,9 +3,9 @@
  * Cells are independent so the caller (a Temporal activity per cell) can spread them over workers.
  */
 import { foldIndices } from './cv';
-import { ENGINES, engineNamed, fitEngine, type EngineName } from './engines';
+import { ENGINES, engineNamed, fitEngine, predictProbaAt, type EngineName } from './engines';
 import type { FitHooks, ForestOptions } from './forest';
-import { selectLabels, selectRows, type Matrix } from './matrix';
+import { selectLabels, type Matrix, type RowIndex } from './matrix';
 import { averagePrecision, confusionAt, precisionRecallF1, rocAuc } from './metrics';
 import { precisionAtRecall } from './compare';
 
@@ -67,22 +67,29 @@ export interface CellResult {
   testProba: Float64Array;
 }
 
-/** Fit on every fold but `foldIndex`, score the held-out fold. `seed` (when given) overrides params.seed. */
+/**
+ * Fit on every fold but `foldIndex`, score the held-out fold. `seed` (when given) overrides
+ * params.seed. The data are the rows `rows` of X (every row when absent; y and folds have one
+ * entry per data row), read in place: neither the folds nor the training data are copied.
+ * `testIndices` are positions in the data (0 .. y.length - 1), not rows of X.
+ */
 export async function runCvCell(args: {
-  X: Matrix; y: Uint8Array; folds: Int32Array; foldIndex: number; params: Partial<ForestOptions>;
+  X: Matrix; rows?: RowIndex; y: Uint8Array; folds: Int32Array; foldIndex: number; params: Partial<ForestOptions>;
   engine?: EngineName; scoring: Scoring; seed?: number; hooks?: FitHooks;
   /** For `precision_at_target_recall`. @default 0.9 */
   targetRecall?: number;
 }): Promise<CellResult> {
-  const { X, y, folds, foldIndex, scoring } = args;
+  const { X, rows, y, folds, foldIndex, scoring } = args;
   if (!SCORINGS.includes(scoring)) throw new RangeError(`scoring must be one of ${SCORINGS.join(', ')}, got ${String(scoring)}`);
-  if (folds.length !== X.rows) throw new RangeError(`folds has ${folds.length} entries, X has ${X.rows} rows`);
+  const n = rows ? rows.length : X.rows;
+  if (folds.length !== n) throw new RangeError(`folds has ${folds.length} entries, the data has ${n} rows`);
   const { train, test } = foldIndices(folds, foldIndex);
+  const rowsOf = (pos: Int32Array): Int32Array => (rows ? pos.map((p) => rows[p]!) : pos);
   const options = args.seed === undefined ? args.params : { ...args.params, seed: args.seed };
   const t0 = performance.now();
-  const model = await fitEngine(args.engine ?? ENGINES.retail24, selectRows(X, train), selectLabels(y, train), options, args.hooks);
+  const model = await fitEngine(args.engine ?? ENGINES.retail24, X, selectLabels(y, train), options, args.hooks, rowsOf(train));
   const fitMs = performance.now() - t0;
-  const testProba = model.predictProba(selectRows(X, test));
+  const testProba = predictProbaAt(model, X, rowsOf(test));
   const yTest = selectLabels(y, test);
   const prf = precisionRecallF1(confusionAt(yTest, testProba, 0.5));
   const hasBoth = yTest.includes(1) && yTest.includes(0);

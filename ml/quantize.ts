@@ -4,7 +4,7 @@
  * "code <= b" on training data is exactly "x <= edges[b]" on raw values: trees store raw thresholds
  * and score raw rows without re-binning.
  */
-import type { Matrix } from './matrix';
+import { gatherColumn, type Matrix, type RowIndex } from './matrix';
 import { mixSeed, mulberry32 } from './rng';
 
 /**
@@ -75,10 +75,12 @@ export function binOf(edges: Float64Array, lo: number, hi: number, x: number): n
 
 /**
  * Quantise every column of X into at most `maxBins` bins. With `shared`, codes live on a
- * SharedArrayBuffer so worker threads read them without copying.
+ * SharedArrayBuffer so worker threads read them without copying. With `at`, the rows `at` of X
+ * (in that order) are quantised, exactly as the copy `selectRows(X, at)` would be.
  */
-export function quantize(X: Matrix, maxBins: number, seed: number, shared = false): Quantized {
-  const { rows, cols, data } = X;
+export function quantize(X: Matrix, maxBins: number, seed: number, shared = false, at?: RowIndex): Quantized {
+  const { cols } = X;
+  const rows = at ? at.length : X.rows;
   const sampleRows = Math.min(rows, EDGE_SAMPLE_ROWS);
   let sample: Int32Array | null = null;
   if (sampleRows < rows) {
@@ -94,7 +96,7 @@ export function quantize(X: Matrix, maxBins: number, seed: number, shared = fals
   const column = new Float64Array(rows);
   const sorted = new Float64Array(sampleRows);
   for (let f = 0; f < cols; f++) {
-    for (let r = 0, k = f; r < rows; r++, k += cols) column[r] = data[k];
+    gatherColumn(X, f, column, at);
     if (sample) for (let i = 0; i < sampleRows; i++) sorted[i] = column[sample[i]];
     else sorted.set(column);
     sorted.sort();
