@@ -1,5 +1,5 @@
 import { getAlias, getVersion } from '../store/registry';
-import { loadDataset } from '../store/datasets';
+import { loadDatasetUsers } from '../store/datasets';
 import { loadVersion } from '../store/model-loader';
 import { tallyUsers } from '../store/users';
 import { observationTime } from '../store/data-time';
@@ -32,8 +32,8 @@ export function createMonitoringActivities({ db }: ActivityDeps) {
       let production: TriggerContext['production'] = null;
       const doc = alias ? await getVersion(db, args.modelName, alias.version) : null;
       if (doc) {
-        const [ds, model] = await Promise.all([loadDataset(db, doc.datasetId), loadVersion(db, args.modelName, doc.version)]);
-        if (ds && model) production = { doc, dataset: ds.doc, model, trainIds: new Set(ds.arrays.trainUserIds) };
+        const [ds, model] = await Promise.all([loadDatasetUsers(db, doc.datasetId), loadVersion(db, args.modelName, doc.version)]);
+        if (ds && model) production = { doc, dataset: ds.doc, model, trainIds: new Set(ds.users.trainUserIds) };
       }
       const windowUsers = windowReader(db, args.policy, now, newestUser, production?.trainIds ?? new Set());
       const ctx: TriggerContext = { db, modelName: args.modelName, policy: args.policy, now, newestUser, matured: tally.matured, windowUsers, production };

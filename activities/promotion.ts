@@ -1,6 +1,6 @@
 import type { Db } from 'mongodb';
 import { getAlias, getVersion, setAlias, updateVersionStatus, type ModelVersionDoc } from '../store/registry';
-import { loadDataset, getDatasetDoc, type DatasetDoc } from '../store/datasets';
+import { loadDatasetUsers, getDatasetDoc, type DatasetDoc } from '../store/datasets';
 import { loadVersion, type LoadedModel } from '../store/model-loader';
 import { maturedUsersByIds } from '../store/users';
 import { transformBatch } from '../data/features';
@@ -57,14 +57,14 @@ export function eligibility(ds: Pick<DatasetDoc, 'rows' | 'labelRate'>, policy: 
  * production's snapshot are used when there are enough of them: what production would see next.
  */
 async function unseenUsers(db: Db, cand: DatasetDoc, prodDs: DatasetDoc | null, policy: PromotionPolicy) {
-  const c = await loadDataset(db, cand._id);
+  const c = await loadDatasetUsers(db, cand._id);
   if (!c) throw nonRetryable(FAILURE_TYPES.notFound, new Error(`dataset ${cand._id} missing`));
-  const p = prodDs ? await loadDataset(db, prodDs._id) : null;
-  const seen = new Set(p?.arrays.trainUserIds ?? []);
-  const ids = c.arrays.holdoutUserIds.filter((id) => !seen.has(id));
-  const excluded = c.arrays.holdoutUserIds.length - ids.length;
+  const p = prodDs ? await loadDatasetUsers(db, prodDs._id) : null;
+  const seen = new Set(p?.users.trainUserIds ?? []);
+  const ids = c.users.holdoutUserIds.filter((id) => !seen.has(id));
+  const excluded = c.users.holdoutUserIds.length - ids.length;
   const users = await maturedUsersByIds(db, ids);
-  let evalSet = prodDs && !p?.arrays.trainUserIds.length
+  let evalSet = prodDs && !p?.users.trainUserIds.length
     ? "candidate's holdout (production's snapshot records no training ids: overlap not checked)"
     : "candidate's holdout users that production did not train on";
   let chosen = users;

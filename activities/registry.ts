@@ -1,6 +1,6 @@
 import { getRun, patchRun } from '../store/runs';
 import { registerVersion, setAlias, type ModelVersionDoc } from '../store/registry';
-import { loadDataset } from '../store/datasets';
+import { getDatasetDoc } from '../store/datasets';
 import type { BinaryEvaluation } from '../ml/metrics';
 import type { RegisteredVersion, SelectionSummary, TrainingSettings, Trigger } from '../common/workflow-types';
 import { nonRetryable, FAILURE_TYPES } from './context';
@@ -33,7 +33,7 @@ export function createRegistryActivities({ db }: ActivityDeps) {
       const refit = run?.refit as RefitSummary | undefined;
       if (!refit) throw nonRetryable(FAILURE_TYPES.notFound, new Error(`run ${args.runId} has no refit model to register`));
       const ev = run!.evaluation as BinaryEvaluation;
-      const ds = await loadDataset(db, args.datasetId);
+      const ds = await getDatasetDoc(db, args.datasetId);
       const doc = await registerVersion(db, {
         modelName: args.modelName,
         runId: args.runId,
@@ -47,7 +47,7 @@ export function createRegistryActivities({ db }: ActivityDeps) {
         confusion: { tp: ev.tp, fp: ev.fp, tn: ev.tn, fn: ev.fn },
         curves: { roc: { fpr: ev.rocCurve.fpr, tpr: ev.rocCurve.tpr }, pr: { precision: ev.prCurve.precision, recall: ev.prCurve.recall } },
         featureImportances: (run!.featureImportances as ModelVersionDoc['featureImportances']) ?? [],
-        featureNames: ds?.doc.names ?? [],
+        featureNames: ds?.names ?? [],
         calibration: { kind: args.selection.calibration, oof: (run!.oofEvaluation as Record<string, number>) ?? {}, uncalibrated: (run!.uncalibrated as Record<string, number>) ?? {} },
         reliability: run!.reliability as ModelVersionDoc['reliability'],
         scoreQuantiles: run!.scoreQuantiles as number[],
@@ -56,7 +56,7 @@ export function createRegistryActivities({ db }: ActivityDeps) {
         leakage: (run!.leakage as ModelVersionDoc['leakage']) ?? [],
         singleFeatureAuc: (run!.singleFeatureAuc as ModelVersionDoc['singleFeatureAuc']) ?? [],
         selectionRule: args.selection.selectionRule,
-        trainFingerprint: ds?.doc.trainFingerprint,
+        trainFingerprint: ds?.trainFingerprint,
         blob: refit.blob,
         timings: { ...args.timings, refitMs: refit.fitMs },
         trigger: args.trigger,

@@ -1,6 +1,6 @@
 import type { Db } from 'mongodb';
 import type { Client } from '@temporalio/client';
-import { loadDataset } from '../store/datasets';
+import { loadDatasetUsers } from '../store/datasets';
 import { newestUsersSample } from '../store/users';
 import type { ModelVersionDoc } from '../store/registry';
 import { transformBatch } from '../data/features';
@@ -47,10 +47,10 @@ function binLabels(edges: number[]): string[] {
  * frozen spec. Calendar features the sample's span cannot judge get no PSI.
  */
 export async function driftView(db: Db, production: ModelVersionDoc, opts: { windowDays: number; minUsers: number }): Promise<DriftView | null> {
-  const loaded = await loadDataset(db, production.datasetId);
+  const loaded = await loadDatasetUsers(db, production.datasetId);
   if (!loaded) return null;
   const ds = loaded.doc;
-  const { users, span } = await newestUsersSample(db, { ...opts, exclude: new Set(loaded.arrays.trainUserIds), limit: DRIFT_MAX_USERS });
+  const { users, span } = await newestUsersSample(db, { ...opts, exclude: new Set(loaded.users.trainUserIds), limit: DRIFT_MAX_USERS });
   const rows = users.length;
   const X = rows > 0 ? transformBatch(ds.spec, users) : null;
   const cols = ds.names.length;

@@ -42,8 +42,13 @@ function typeNameOf(format: ContainerFormat, a: TypedArray): string {
   throw new TypeError(`${format.what}: cannot store a ${a.constructor.name}`);
 }
 
-/** Writes `header` (without its layout) and the named arrays in the given order. */
-export function writeContainer(format: ContainerFormat, header: Record<string, unknown>, arrays: readonly (readonly [string, TypedArray])[]): Buffer {
+/**
+ * The container's bytes as parts, without copying the arrays: the header (magic, length, JSON,
+ * padding to 8 bytes), then each array's bytes as a view of the array, followed by its zero padding.
+ * Concatenated, they are exactly {@link writeContainer}'s buffer; a writer streams them one by one
+ * (a million-row dataset matrix is not copied into a second buffer to be stored).
+ */
+export function containerParts(format: ContainerFormat, header: Record<string, unknown>, arrays: readonly (readonly [string, TypedArray])[]): Uint8Array[] {
   let offset = 0;
   const layout: LayoutEntry[] = arrays.map(([name, a]) => {
     const e = { name, type: typeNameOf(format, a), offset, length: a.length };
@@ -51,19 +56,30 @@ export function writeContainer(format: ContainerFormat, header: Record<string, u
     return e;
   });
   const json = Buffer.from(JSON.stringify({ ...header, [format.layoutKey]: layout }), 'utf8');
-  const dataStart = align8(8 + json.length);
-  const buf = Buffer.alloc(dataStart + offset);
-  buf.write(format.magic, 0, 'latin1');
-  buf.writeUInt32LE(json.length, 4);
-  json.copy(buf, 8);
-  arrays.forEach(([, a], i) => {
-    buf.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), dataStart + layout[i]!.offset);
-  });
-  return buf;
+  const head = Buffer.alloc(align8(8 + json.length));
+  head.write(format.magic, 0, 'latin1');
+  head.writeUInt32LE(json.length, 4);
+  json.copy(head, 8);
+  const parts: Uint8Array[] = [head];
+  for (const [, a] of arrays) {
+    parts.push(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+    const pad = align8(a.byteLength) - a.byteLength;
+    if (pad > 0) parts.push(new Uint8Array(pad));
+  }
+  return parts;
 }
 
-/** Reads a container of `format`: its header (layout included) and its arrays, each in its own aligned copy. */
-export function readContainer<H extends Record<string, unknown>>(format: ContainerFormat, buf: Buffer): { header: H; arrays: Record<string, TypedArray> } {
+/** Writes `header` (without its layout) and the named arrays in the given order, as one buffer. */
+export function writeContainer(format: ContainerFormat, header: Record<string, unknown>, arrays: readonly (readonly [string, TypedArray])[]): Buffer {
+  return Buffer.concat(containerParts(format, header, arrays));
+}
+
+/**
+ * Reads a container of `format`: its header (layout included) and its arrays, each in its own
+ * aligned copy; with `views`, arrays that sit aligned in `buf` are views of it instead (the caller
+ * owns `buf` and never writes to it: a dataset's matrix is then held once, not twice).
+ */
+export function readContainer<H extends Record<string, unknown>>(format: ContainerFormat, buf: Buffer, opts: { views?: boolean } = {}): { header: H; arrays: Record<string, TypedArray> } {
   if (buf.length < 8 || buf.toString('latin1', 0, 4) !== format.magic) throw new CorruptArtifactError(`not a retail24 ${format.what} (bad magic bytes)`);
   const headerLength = buf.readUInt32LE(4);
   if (8 + headerLength > buf.length) throw new CorruptArtifactError(`truncated ${format.what}: header length ${headerLength} exceeds ${buf.length} bytes`);
@@ -84,6 +100,10 @@ export function readContainer<H extends Record<string, unknown>>(format: Contain
     const start = dataStart + e.offset;
     const bytes = e.length * C.BYTES_PER_ELEMENT;
     if (start + bytes > buf.length) throw new CorruptArtifactError(`truncated ${format.what}: array "${e.name}" runs past the end`);
+    if (opts.views && (buf.byteOffset + start) % C.BYTES_PER_ELEMENT === 0) {
+      arrays[e.name] = new C(buf.buffer as ArrayBuffer, buf.byteOffset + start, e.length);
+      continue;
+    }
     // A fresh, aligned copy: GridFS and pooled Buffers may sit at an unaligned offset.
     const copy = new Uint8Array(bytes);
     copy.set(buf.subarray(start, start + bytes));

@@ -1,7 +1,7 @@
 import type { Db } from 'mongodb';
 import { BUCKETS, COLLECTIONS } from './collections';
 import { getBlob, putBlob } from './blobs';
-import { packArrays, unpackArrays } from './typed-pack';
+import { packArrays, packParts, unpackArrays } from './typed-pack';
 import type { FeatureSpec } from '../data/features';
 import type { ReferenceHistogram } from '../ml/drift';
 
@@ -33,23 +33,39 @@ export interface DatasetDoc {
   /** Latest first_open among the snapshot's users (epoch ms): "saw newer data" compares these. */
   latestFirstOpen: number;
   blobSha256: string;
+  /**
+   * Checksum of the users blob (`<id>:users`: the holdout and training user ids). Snapshots from
+   * before 2026-12-04 have none and keep the ids in the matrix blob's meta.
+   */
+  usersBlobSha256?: string;
   createdAt: Date;
 }
 
-export interface DatasetArrays {
-  X: Float64Array;
-  y: Uint8Array;
-  train: Int32Array;
-  holdout: Int32Array;
+/** Which users a snapshot holds out and trains on (what the gate, the monitor and the drift page read). */
+export interface DatasetUsers {
   holdoutUserIds: string[];
   /** Ids of the training rows, in row order: the gate keeps them out of any comparison. */
   trainUserIds: string[];
 }
 
-export async function saveDataset(db: Db, doc: Omit<DatasetDoc, 'blobSha256'>, arrays: DatasetArrays): Promise<DatasetDoc> {
-  const blob = packArrays({ X: arrays.X, y: arrays.y, train: arrays.train, holdout: arrays.holdout }, { holdoutUserIds: arrays.holdoutUserIds, trainUserIds: arrays.trainUserIds });
-  const { sha256 } = await putBlob(db, BUCKETS.datasets, doc._id, blob, { kind: 'dataset' });
-  const full: DatasetDoc = { ...doc, blobSha256: sha256 };
+export interface DatasetArrays extends DatasetUsers {
+  X: Float64Array;
+  y: Uint8Array;
+  train: Int32Array;
+  holdout: Int32Array;
+}
+
+const usersBlobId = (datasetId: string) => `${datasetId}:users`;
+
+/**
+ * Stores a snapshot: the matrix, labels and split (streamed from the arrays, never copied into one
+ * buffer), the user ids in a blob of their own (read without the matrix), then the document.
+ */
+export async function saveDataset(db: Db, doc: Omit<DatasetDoc, 'blobSha256' | 'usersBlobSha256'>, arrays: DatasetArrays): Promise<DatasetDoc> {
+  const users = packArrays({}, { holdoutUserIds: arrays.holdoutUserIds, trainUserIds: arrays.trainUserIds });
+  const u = await putBlob(db, BUCKETS.datasets, usersBlobId(doc._id), users, { kind: 'dataset-users' });
+  const { sha256 } = await putBlob(db, BUCKETS.datasets, doc._id, packParts({ X: arrays.X, y: arrays.y, train: arrays.train, holdout: arrays.holdout }), { kind: 'dataset' });
+  const full: DatasetDoc = { ...doc, blobSha256: sha256, usersBlobSha256: u.sha256 };
   // $setOnInsert: a retried snapshot with the same id keeps the first document unchanged.
   await db.collection<DatasetDoc>(COLLECTIONS.datasets).updateOne({ _id: doc._id }, { $setOnInsert: full }, { upsert: true });
   return (await getDatasetDoc(db, doc._id))!;
@@ -59,33 +75,78 @@ export async function getDatasetDoc(db: Db, id: string): Promise<DatasetDoc | nu
   return db.collection<DatasetDoc>(COLLECTIONS.datasets).findOne({ _id: id });
 }
 
-const cache = new Map<string, { doc: DatasetDoc; arrays: DatasetArrays }>();
-const CACHE_MAX = 2;
+interface Cached { doc: DatasetDoc; arrays: DatasetArrays; bytes: number }
+const cache = new Map<string, Cached>();
+
+/**
+ * What the per-process cache keeps besides the dataset used last (which always stays: grid cells
+ * and the refit on one worker share their run's dataset): the most recently used others, at most
+ * 3 and at most this many bytes of matrices in all. A million users' matrix is 416 MB and the
+ * worker should stay under 1 GB, so a second one that large is not kept.
+ */
+export const DATASET_CACHE_BYTES = 256 * 2 ** 20;
+const DATASET_CACHE_OTHERS = 3;
+
+function remember(id: string, value: Cached): void {
+  cache.delete(id);
+  cache.set(id, value);
+  let bytes = 0;
+  let kept = 0;
+  for (const [k, v] of [...cache].reverse()) {
+    if (k === id) continue;
+    bytes += v.bytes;
+    if (bytes > DATASET_CACHE_BYTES || ++kept > DATASET_CACHE_OTHERS) cache.delete(k);
+  }
+}
 
 /**
  * Loads a snapshot with its arrays, checksum-verified. Kept in a small per-process cache:
- * grid-search cells on one worker share the same dataset, and it is immutable by id.
+ * grid-search cells on one worker share the same dataset, and it is immutable by id. The arrays
+ * are views of the one buffer the blob was read into (the matrix is held once).
  */
 export async function loadDataset(db: Db, id: string): Promise<{ doc: DatasetDoc; arrays: DatasetArrays } | null> {
   const hit = cache.get(id);
-  if (hit) return hit;
+  if (hit) {
+    remember(id, hit);
+    return hit;
+  }
   const doc = await getDatasetDoc(db, id);
   if (!doc) return null;
-  const { arrays, meta } = unpackArrays(await getBlob(db, BUCKETS.datasets, id, doc.blobSha256));
-  const value = {
+  const buf = await getBlob(db, BUCKETS.datasets, id, doc.blobSha256);
+  const { arrays, meta } = unpackArrays(buf, { views: true });
+  const users = doc.usersBlobSha256 ? await readUsers(db, doc) : usersOf(meta);
+  const value: Cached = {
     doc,
-    arrays: {
-      X: arrays.X as Float64Array,
-      y: arrays.y as Uint8Array,
-      train: arrays.train as Int32Array,
-      holdout: arrays.holdout as Int32Array,
-      holdoutUserIds: (meta.holdoutUserIds as string[]) ?? [],
-      trainUserIds: (meta.trainUserIds as string[]) ?? [],
-    },
+    bytes: buf.byteLength,
+    arrays: { X: arrays.X as Float64Array, y: arrays.y as Uint8Array, train: arrays.train as Int32Array, holdout: arrays.holdout as Int32Array, ...users },
   };
-  if (cache.size >= CACHE_MAX) cache.delete(cache.keys().next().value!);
-  cache.set(id, value);
+  remember(id, value);
   return value;
+}
+
+function usersOf(meta: Record<string, unknown>): DatasetUsers {
+  return { holdoutUserIds: (meta.holdoutUserIds as string[]) ?? [], trainUserIds: (meta.trainUserIds as string[]) ?? [] };
+}
+
+async function readUsers(db: Db, doc: DatasetDoc): Promise<DatasetUsers> {
+  return usersOf(unpackArrays(await getBlob(db, BUCKETS.datasets, usersBlobId(doc._id), doc.usersBlobSha256)).meta);
+}
+
+/**
+ * A snapshot's document and user ids without its matrix (the gate, the monitor and the drift page
+ * need only the ids: loading a million users' matrix for them cost 416 MB per call). Snapshots
+ * from before the users blob existed are read whole, once, through {@link loadDataset}.
+ */
+export async function loadDatasetUsers(db: Db, id: string): Promise<{ doc: DatasetDoc; users: DatasetUsers } | null> {
+  const hit = cache.get(id);
+  if (hit) return { doc: hit.doc, users: hit.arrays };
+  const doc = await getDatasetDoc(db, id);
+  if (!doc) return null;
+  if (!doc.usersBlobSha256) {
+    const whole = await loadDataset(db, id);
+    return whole && { doc: whole.doc, users: whole.arrays };
+  }
+  return { doc, users: await readUsers(db, doc) };
 }
 
 export async function latestDataset(db: Db): Promise<DatasetDoc | null> {

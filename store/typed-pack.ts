@@ -1,4 +1,4 @@
-import { readContainer, writeContainer, type ContainerFormat, type TypedArray } from '../ml/container';
+import { containerParts, readContainer, writeContainer, type ContainerFormat, type TypedArray } from '../ml/container';
 
 /**
  * Named typed arrays plus a small JSON `meta`, in the one binary container (ml/container.ts)
@@ -18,7 +18,13 @@ export function packArrays(arrays: Record<string, Typed>, meta: Record<string, u
   return writeContainer(PACK, { meta }, Object.entries(arrays));
 }
 
-export function unpackArrays(buf: Buffer): { meta: Record<string, unknown>; arrays: Record<string, Typed> } {
-  const { header, arrays } = readContainer<{ meta: Record<string, unknown> }>(PACK, buf);
+/** {@link packArrays}' bytes as parts that share the arrays' memory (for a streamed write: putBlob takes parts). */
+export function packParts(arrays: Record<string, Typed>, meta: Record<string, unknown> = {}): Uint8Array[] {
+  return containerParts(PACK, { meta }, Object.entries(arrays));
+}
+
+/** With `views`, aligned arrays are views of `buf` (see readContainer): the caller keeps `buf` unchanged. */
+export function unpackArrays(buf: Buffer, opts: { views?: boolean } = {}): { meta: Record<string, unknown>; arrays: Record<string, Typed> } {
+  const { header, arrays } = readContainer<{ meta: Record<string, unknown> }>(PACK, buf, opts);
   return { meta: header.meta ?? {}, arrays };
 }

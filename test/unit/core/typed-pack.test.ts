@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { packArrays, unpackArrays } from '../../../store/typed-pack';
+import { packArrays, packParts, unpackArrays } from '../../../store/typed-pack';
 import { CorruptArtifactError } from '../../../common/errors';
 import { deserializeModel } from '../../../ml/serialize';
 
@@ -38,5 +38,37 @@ describe('typed-array pack', () => {
     const pack = Buffer.from(packArrays({ a: new Float64Array(2) }));
     pack.write('}', 9, 'latin1');
     expect(() => unpackArrays(pack)).toThrow(/typed-array pack: header is not JSON/);
+  });
+
+  // A dataset's matrix is streamed to GridFS as parts that share the arrays' memory: the stored
+  // bytes (and so the checksum) must be those of the one-buffer pack, padding included.
+  it('when a pack is written as parts, then their concatenation is the one-buffer pack byte for byte, and the array parts are the arrays themselves', () => {
+    const X = Float64Array.from({ length: 7 }, (_, i) => i / 3);
+    const y = Uint8Array.from([1, 0, 1, 1, 0]); // 5 bytes: 3 bytes of padding follow
+    const idx = Int32Array.from([4, 2, 9]);
+    const parts = packParts({ X, y, idx }, { ids: ['a'] });
+    expect(Buffer.concat(parts).equals(packArrays({ X, y, idx }, { ids: ['a'] }))).toBe(true);
+    expect(parts.some((p) => p.buffer === X.buffer)).toBe(true);
+  });
+
+  // With views, a loaded matrix is not a second copy of the blob it was read from; an array that
+  // sits unaligned in the buffer (a pooled Buffer) is still copied, never read misaligned.
+  it('when a pack is unpacked with views, then aligned arrays share the buffer, unaligned ones are copies, and the values are the same', () => {
+    const X = Float64Array.from([1.5, -2, 3.25]);
+    const y = Uint8Array.from([1, 0, 1]);
+    const packed = packArrays({ X, y });
+    const own = Buffer.alloc(packed.length);
+    packed.copy(own);
+    const viewed = unpackArrays(own, { views: true }).arrays;
+    expect(viewed.X!.buffer).toBe(own.buffer);
+    expect(Array.from(viewed.X!)).toEqual(Array.from(X));
+    expect(Array.from(viewed.y!)).toEqual([1, 0, 1]);
+    const shifted = Buffer.alloc(packed.length + 4);
+    packed.copy(shifted, 4);
+    const odd = shifted.subarray(4);
+    const copied = unpackArrays(odd, { views: true }).arrays;
+    expect(copied.X!.buffer).not.toBe(odd.buffer);
+    expect(Array.from(copied.X!)).toEqual(Array.from(X));
+    expect(unpackArrays(own).arrays.X!.buffer).not.toBe(own.buffer); // the default stays a copy
   });
 });

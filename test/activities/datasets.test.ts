@@ -1,0 +1,105 @@
+import type { Db, MongoClient } from 'mongodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ChecksumMismatchError, getBlob, putBlob } from '../../store/blobs';
+import { BUCKETS, COLLECTIONS } from '../../store/collections';
+import { loadDataset, loadDatasetUsers, saveDataset, type DatasetArrays, type DatasetDoc } from '../../store/datasets';
+import { packArrays, packParts } from '../../store/typed-pack';
+import { testStack, uniqueDbName } from '../helpers/stack';
+import { openDb } from '../helpers/ingest';
+
+/**
+ * Datasets and blobs on the real server: a matrix written as parts (never copied into one buffer)
+ * reads back as the one-buffer pack; the user ids live in a blob of their own, so the gate, the
+ * monitor and the drift page read them without the matrix; datasets stored before that (ids in
+ * the matrix blob) still load.
+ */
+let client: MongoClient;
+let db: Db;
+
+beforeAll(async () => {
+  ({ client, db } = await openDb(testStack().mongoUri, uniqueDbName(import.meta.url)));
+}, 60_000);
+afterAll(async () => {
+  await db?.dropDatabase().catch(() => undefined);
+  await client?.close();
+});
+
+// 3,000 rows × 52 features: 1.2 MB, five GridFS chunks and more than one FerretDB chunk batch.
+const rows = 3000;
+const cols = 52;
+function arrays(): DatasetArrays {
+  const X = Float64Array.from({ length: rows * cols }, (_, i) => Math.sin(i) * 1000);
+  return {
+    X, y: Uint8Array.from({ length: rows }, (_, i) => i % 7 === 0 ? 1 : 0),
+    train: Int32Array.from({ length: 2400 }, (_, i) => i), holdout: Int32Array.from({ length: 600 }, (_, i) => 2400 + i),
+    trainUserIds: Array.from({ length: 2400 }, (_, i) => `u${i}`), holdoutUserIds: Array.from({ length: 600 }, (_, i) => `u${2400 + i}`),
+  };
+}
+function doc(id: string): Omit<DatasetDoc, 'blobSha256' | 'usersBlobSha256'> {
+  return {
+    _id: id, spec: { names: [] } as unknown as DatasetDoc['spec'], names: [], rows, cols, labelRate: 1 / 7, trainRows: 2400, holdoutRows: 600,
+    splitStrategy: 'hash', holdoutFraction: 0.2, seed: 1, referenceHistograms: [], usersAtSnapshot: rows, matured: rows, pending: 0,
+    timezone: 'UTC', timezones: ['UTC'], trainFingerprint: 'f', latestFirstOpen: 0, createdAt: new Date(),
+  };
+}
+
+describe('datasets and blobs on the server', () => {
+  it('when a pack is stored as parts, then it reads back as the one-buffer pack, under the same checksum', async () => {
+    const a = arrays();
+    const parts = packParts({ X: a.X, y: a.y }, { note: 'parts' });
+    const whole = packArrays({ X: a.X, y: a.y }, { note: 'parts' });
+    const p = await putBlob(db, BUCKETS.datasets, 'as-parts', parts);
+    const w = await putBlob(db, BUCKETS.datasets, 'as-one', whole);
+    expect(p.sha256).toBe(w.sha256);
+    expect(p.bytes).toBe(whole.length);
+    expect((await getBlob(db, BUCKETS.datasets, 'as-parts')).equals(whole)).toBe(true);
+  });
+
+  it('when a stored chunk is altered, then reading the blob fails with a checksum mismatch, not wrong bytes', async () => {
+    await putBlob(db, BUCKETS.datasets, 'damaged', packParts({ X: arrays().X }));
+    const chunks = db.collection(`${BUCKETS.datasets}.chunks`);
+    const c = (await chunks.findOne({ files_id: 'damaged' as never, n: 2 }))!;
+    const bytes = Buffer.from(c.data.buffer);
+    bytes[100] = bytes[100]! ^ 0xff;
+    await chunks.updateOne({ _id: c._id }, { $set: { data: bytes } });
+    await expect(getBlob(db, BUCKETS.datasets, 'damaged')).rejects.toThrow(ChecksumMismatchError);
+  });
+
+  it('when a dataset is saved, then its arrays load back (the matrix as a view of the read buffer) and its users load without the matrix', async () => {
+    const a = arrays();
+    await saveDataset(db, doc('ds-new'), a);
+    const loaded = (await loadDataset(db, 'ds-new'))!;
+    expect(Array.from(loaded.arrays.X)).toEqual(Array.from(a.X));
+    expect(Array.from(loaded.arrays.holdout)).toEqual(Array.from(a.holdout));
+    expect(loaded.arrays.X.buffer.byteLength).toBeLessThan(a.X.byteLength + 64 * 1024); // one buffer: the blob's
+    expect(loaded.arrays.trainUserIds).toEqual(a.trainUserIds);
+    // A second dataset, never loaded here (so not cached), its matrix gone from the server: the
+    // users still load, so they never needed it.
+    await saveDataset(db, doc('ds-new-2'), a);
+    await db.collection(`${BUCKETS.datasets}.chunks`).deleteMany({ files_id: 'ds-new-2' as never });
+    await expect(loadDataset(db, 'ds-new-2')).rejects.toThrow();
+    const users = (await loadDatasetUsers(db, 'ds-new-2'))!;
+    expect(users.users.holdoutUserIds).toEqual(a.holdoutUserIds);
+    expect(users.users.trainUserIds).toEqual(a.trainUserIds);
+  });
+
+  it('when a dataset stored before the users blob (ids in the matrix blob\'s meta) is read, then both readers return its ids', async () => {
+    const a = arrays();
+    const { sha256 } = await putBlob(db, BUCKETS.datasets, 'ds-old', packArrays({ X: a.X, y: a.y, train: a.train, holdout: a.holdout }, { holdoutUserIds: a.holdoutUserIds, trainUserIds: a.trainUserIds }));
+    await db.collection<DatasetDoc>(COLLECTIONS.datasets).insertOne({ ...doc('ds-old'), blobSha256: sha256 });
+    expect((await loadDatasetUsers(db, 'ds-old'))!.users.trainUserIds).toEqual(a.trainUserIds);
+    expect((await loadDataset(db, 'ds-old'))!.arrays.holdoutUserIds).toEqual(a.holdoutUserIds);
+  });
+
+  // An attempt of an earlier release stored the matrix blob (ids inside) and crashed before the
+  // document; the retry under this release finds the blob: the document must record the stored
+  // blob's checksum, not the one of the bytes it would have written, or it would never load.
+  it('when the matrix blob of a retried snapshot was stored in the earlier layout, then the document records what is stored and loads', async () => {
+    const a = arrays();
+    await putBlob(db, BUCKETS.datasets, 'ds-retry', packArrays({ X: a.X, y: a.y, train: a.train, holdout: a.holdout }, { holdoutUserIds: a.holdoutUserIds, trainUserIds: a.trainUserIds }));
+    const saved = await saveDataset(db, doc('ds-retry'), a);
+    const loaded = (await loadDataset(db, 'ds-retry'))!;
+    expect(loaded.doc.blobSha256).toBe(saved.blobSha256);
+    expect(Array.from(loaded.arrays.y)).toEqual(Array.from(a.y));
+  });
+});
