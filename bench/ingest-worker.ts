@@ -9,7 +9,7 @@
  * `--node-options "<flags>"` sets NODE_OPTIONS for the worker (to compare heap settings).
  * Writes bench/results/ingest-worker-<users>-<date>[-label].json.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -18,6 +18,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { generateToFiles } from '../data/generator';
 import { startLocalStack, type LocalStack } from '../stack/local-stack';
+import { procStatusMb, resetPeak, workerPid } from './proc';
+import { freePort } from '../stack/ports';
 import { loadConfig } from '../config';
 import { connectStore } from '../store/db';
 import { getRun } from '../store/runs';
@@ -41,25 +43,8 @@ export interface WorkerMemoryOptions {
   label?: string;
 }
 
-const status = (pid: number, key: 'VmHWM' | 'VmRSS'): number => {
-  const m = new RegExp(`${key}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Math.round(Number(m[1]) / 1024) : NaN;
-};
-/**
- * The process that runs the worker: `bin/retail24.mjs worker` re-executes itself with a heap cap
- * unless one is given, so the measured process is its child when it has one.
- */
-export function workerPid(pid: number): number {
-  try {
-    const kids = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
-    return kids.length > 0 ? Number(kids[0]) : pid;
-  } catch {
-    return pid;
-  }
-}
-
-/** Linux: writing 5 to clear_refs resets VmHWM to the current RSS (proc(5)). */
-const resetPeak = (pid: number) => writeFileSync(`/proc/${pid}/clear_refs`, '5');
+const status = procStatusMb;
+const MB = 2 ** 20;
 
 export async function runWorkerMemoryBench(opts: WorkerMemoryOptions = {}) {
   const users = opts.users ?? 1_000_000;
@@ -74,6 +59,8 @@ export async function runWorkerMemoryBench(opts: WorkerMemoryOptions = {}) {
       ...process.env, TEMPORAL_ADDRESS: stack.temporalAddress, TEMPORAL_NAMESPACE: stack.temporalNamespace, MONGODB_URI: stack.mongoUri,
       MONGODB_DB: `bench_wmem_${randomBytes(3).toString('hex')}`, TASK_QUEUE: `wmem-${randomBytes(4).toString('hex')}`,
       PARAM_GRID: opts.grid ?? '{"nEstimators":[50],"maxDepth":[10]}',
+      // the worker's own gauges (V8 heap, off-heap buffers), scraped beside /proc's RSS
+      HOST: '127.0.0.1', WORKER_METRICS_PORT: String(await freePort()),
       ...(opts.nodeOptions !== undefined ? { NODE_OPTIONS: opts.nodeOptions } : {}),
     };
     const config = loadConfig(env);
@@ -90,14 +77,31 @@ export async function runWorkerMemoryBench(opts: WorkerMemoryOptions = {}) {
     const pid = workerPid(proc.pid!);
     const connection = await Connection.connect({ address: stack.temporalAddress });
     const client = new Client({ connection, namespace: stack.temporalNamespace });
-    const phases: Record<string, { peak_mb: number; seconds: number }> = {};
+    const phases: Record<string, { peak_mb: number; seconds: number; heap_mb?: number; external_mb?: number }> = {};
+    // Where the RSS is: the largest V8 heap and off-heap (ArrayBuffer) figures the worker reported in each phase.
+    const gauges = { heap: 0, external: 0 };
+    const scrape = async () => {
+      const text = await fetch(`http://127.0.0.1:${env.WORKER_METRICS_PORT}/metrics`).then((r) => r.text()).catch(() => '');
+      const g = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+      gauges.heap = Math.max(gauges.heap, g('nodejs_heap_size_total_bytes') / MB || 0);
+      gauges.external = Math.max(gauges.external, g('nodejs_external_memory_bytes') / MB || 0);
+    };
+    let scraping = true;
+    const scraper = (async () => {
+      while (scraping) {
+        await scrape();
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    })();
     const startup_peak_mb = status(pid, 'VmHWM');
     await new Promise((r) => setTimeout(r, 2000));
     const idle_rss_mb = status(pid, 'VmRSS');
     let phase = 'ingest';
     let phaseStart = performance.now();
     const close = (next: string | null) => {
-      phases[phase] = { peak_mb: status(pid, 'VmHWM'), seconds: +((performance.now() - phaseStart) / 1000).toFixed(1) };
+      phases[phase] = { peak_mb: status(pid, 'VmHWM'), seconds: +((performance.now() - phaseStart) / 1000).toFixed(1), heap_mb: Math.round(gauges.heap), external_mb: Math.round(gauges.external) };
+      gauges.heap = 0;
+      gauges.external = 0;
       if (next) { phase = next; phaseStart = performance.now(); resetPeak(pid); }
     };
     try {
@@ -132,6 +136,8 @@ export async function runWorkerMemoryBench(opts: WorkerMemoryOptions = {}) {
       writeFileSync(join(dir, `ingest-worker-${users}-${new Date().toISOString().slice(0, 10)}${opts.label ? `-${opts.label}` : ''}.json`), `${JSON.stringify(result, null, 2)}\n`);
       return result;
     } finally {
+      scraping = false;
+      await scraper;
       proc.kill('SIGTERM');
       await exited;
       await closeBenchStore(connection, store);

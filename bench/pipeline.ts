@@ -10,7 +10,7 @@
  * transition); grid cells from `cv_cells` (fitMs, workerIdentity). Writes
  * bench/results/pipeline-<date>.json. `--quick`: 5,000 users (a smoke run of the harness).
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -25,7 +25,7 @@ import { COLLECTIONS } from '../store/collections';
 import { getRun } from '../store/runs';
 import { SNAPSHOT_READ } from '../store/users';
 import { ingestViaWorkflow, startTraining } from '../client/pipeline';
-import { workerPid } from './ingest-worker';
+import { procStatusMb, resetPeak, serverPid, workerPid } from './proc';
 import { boolFlag, intFlag, intListFlag, scriptArgs } from '../cli/args';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -46,8 +46,8 @@ export interface PipelineBenchOptions {
 export interface PipelineBenchRun {
   ingest_s: number;
   /**
-   * A bare driver cursor over exactly the snapshot's read (store/users.ts SNAPSHOT_READ: labelled
-   * users, same projection), documents counted and dropped, after the ingest and before the run:
+   * A bare driver cursor over exactly the snapshot's read (store/users.ts SNAPSHOT_READ: every
+   * user, same projection), documents counted and dropped, after the ingest and before the run:
    * what the server alone needs to hand the snapshot its users.
    */
   bare_read_s: number;
@@ -62,6 +62,8 @@ export interface PipelineBenchRun {
   cell_fit_s_total: number;
   /** Peak RSS (VmHWM) per worker process. */
   peak_rss_mb: Record<string, number>;
+  /** Peak RSS (VmHWM) of the database server over the ingest and the run (null: an external server). */
+  server_peak_rss_mb: number | null;
   load_avg_during: number[];
 }
 
@@ -93,19 +95,12 @@ function startWorker(env: NodeJS.ProcessEnv, name: string): Worker {
   return w;
 }
 
-function vmHwmMb(pid: number | undefined): number {
-  try {
-    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Math.round(Number(m[1]) / 1024) : NaN;
-  } catch {
-    return NaN;
-  }
-}
-
 const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
 const load = () => loadavg().map((x) => round(x, 2));
 
 async function measure(stack: LocalStack, client: Client, csv: string, n: number, opts: PipelineBenchOptions): Promise<PipelineBenchRun> {
+  const server = serverPid(stack);
+  if (server !== null) resetPeak(server);
   const env: NodeJS.ProcessEnv = {
     ...process.env, ...opts.workerEnv,
     TEMPORAL_ADDRESS: stack.temporalAddress, TEMPORAL_NAMESPACE: stack.temporalNamespace, MONGODB_URI: stack.mongoUri,
@@ -122,7 +117,7 @@ async function measure(stack: LocalStack, client: Client, csv: string, n: number
     const ingest_s = (performance.now() - tIngest) / 1000;
     const tRead = performance.now();
     let bare_read_docs = 0;
-    for await (const _ of store.db.collection(COLLECTIONS.users).find(SNAPSHOT_READ.filter, { projection: SNAPSHOT_READ.projection })) bare_read_docs++;
+    for await (const _ of store.db.collection(COLLECTIONS.users).find(SNAPSHOT_READ.filter, { projection: SNAPSHOT_READ.projection, batchSize: SNAPSHOT_READ.batchSize })) bare_read_docs++;
     const bare_read_s = (performance.now() - tRead) / 1000;
 
     const t0 = performance.now();
@@ -153,7 +148,8 @@ async function measure(stack: LocalStack, client: Client, csv: string, n: number
     return {
       ingest_s: round(ingest_s), bare_read_s: round(bare_read_s), bare_read_docs, pipeline_s: round((tEnd - t0) / 1000), grid_s: stages_s['grid-search'] ?? NaN, stages_s, cells_per_worker,
       cell_fit_s_total: round(cells.reduce((a, c) => a + (c.fitMs as number), 0) / 1000),
-      peak_rss_mb: Object.fromEntries(workers.map((w, i) => [`w${i + 1}`, vmHwmMb(workerPid(w.proc.pid!))])),
+      peak_rss_mb: Object.fromEntries(workers.map((w, i) => [`w${i + 1}`, procStatusMb(workerPid(w.proc.pid!), 'VmHWM')])),
+      server_peak_rss_mb: server === null ? null : procStatusMb(server, 'VmHWM'),
       load_avg_during: loads,
     };
   } finally {

@@ -11,7 +11,7 @@
  * bench/results/score-<date>.json (`-quick` with --quick) and returns the same object. A scoring
  * run that fails or outlasts `--max-minutes` is terminated and leaves score-<date>-failed.json.
  */
-import { createReadStream, createWriteStream, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createReadStream, createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { cpus, tmpdir } from 'node:os';
@@ -37,7 +37,7 @@ import { MEMBER_CSV_HEADER, audienceMembers, memberLine, productionPopulation } 
 import { scoreWorkflowId } from '../common/constants';
 import { readUsers, registerFixtureModel } from '../testkit/model-fixture';
 import { startWorkerProcess } from '../testkit/worker-process';
-import { workerPid } from './ingest-worker';
+import { cpuSeconds, procStatusMb, resetPeak, serverPid, workerPid } from './proc';
 import { boolFlag, intFlag, numFlag, scriptArgs } from '../cli/args';
 import { closeBenchStack, closeBenchStore } from './site';
 
@@ -60,36 +60,11 @@ const FIT_USERS = 20_000;
 const WRITE_ROWS = 1000;
 const CEILING_BATCH = 1000;
 const MB = 2 ** 20;
-const CLK_TCK = 100;
 
 const loadavg = () => readFileSync('/proc/loadavg', 'utf8').trim().split(/\s+/).slice(0, 3).map(Number);
-const status = (pid: number | 'self', key: 'VmHWM' | 'VmRSS'): number => {
-  const m = new RegExp(`${key}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Math.round(Number(m[1]) / 1024) : NaN;
-};
-/** Linux: writing 5 to clear_refs resets VmHWM to the current RSS (proc(5)). */
-const resetPeak = (pid: number | 'self') => writeFileSync(`/proc/${pid}/clear_refs`, '5');
-/** utime + stime of a process in seconds (/proc/<pid>/stat fields 14 and 15). */
-const cpuSeconds = (pid: number): number => {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(f[11]) + Number(f[12])) / CLK_TCK;
-};
+const status = procStatusMb;
 const r1 = (x: number) => Math.round(x * 10) / 10;
 const r3 = (x: number) => Math.round(x * 1000) / 1000;
-
-/** The database server the stack started (its own process, not the bash supervisor around it). */
-function serverPid(stack: LocalStack): number | null {
-  const name = stack.started.find((s) => s === 'ferretdb' || s === 'mongod');
-  if (!name) return null;
-  const dir = join(stack.dataDir, name);
-  for (const p of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    try {
-      const argv = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
-      if (!argv[0]!.endsWith('bash') && argv.some((a) => a.includes(dir))) return Number(p);
-    } catch { /* gone meanwhile */ }
-  }
-  return null;
-}
 
 /** Server CPU seconds and peak RSS over one phase (reset at its start). */
 function serverMeter(pid: number | null) {

@@ -192,9 +192,14 @@ export interface UserColumns {
   numscreens: Float64Array;
   purchaseDate: Float64Array;
   label: Uint8Array;
-  /** Screens of row i: names[codes[offsets[i] .. offsets[i + 1])], order kept. */
-  screenOffsets: Int32Array;
-  screenCodes: Int32Array;
+  /**
+   * Screens of row i: names[codes[start[i] .. end[i])], order kept. The codes stay in the order
+   * the users were read (rows are put in id order through start/end, not by copying the codes),
+   * two bytes each while there are at most 65,536 distinct names.
+   */
+  screenStart: Int32Array;
+  screenEnd: Int32Array;
+  screenCodes: Uint16Array | Int32Array;
   screenNames: string[];
   /** Pass-through value per name and row; NaN = absent for that user. */
   extra: Map<string, Float64Array>;
@@ -219,37 +224,42 @@ export function compareIds(a: string, b: string): number {
   return a.length - b.length;
 }
 
-/** The columns' rows in the order `order` (row i of the result = row order[i] of `c`). */
-function permuteColumns(c: UserColumns, order: Int32Array): UserColumns {
-  const n = c.rows;
-  const pick = <T extends Float64Array | Uint8Array>(a: T): T => {
-    const out = new (a.constructor as new (k: number) => T)(n);
-    for (let i = 0; i < n; i++) out[i] = a[order[i]!]!;
-    return out;
-  };
-  const screenOffsets = new Int32Array(n + 1);
-  const screenCodes = new Int32Array(c.screenOffsets[n]!);
-  for (let i = 0, at = 0; i < n; i++) {
-    const r = order[i]!;
-    const from = c.screenOffsets[r]!;
-    const to = c.screenOffsets[r + 1]!;
-    screenCodes.set(c.screenCodes.subarray(from, to), at);
-    at += to - from;
-    screenOffsets[i + 1] = at;
+/**
+ * Puts `a`'s first order.length items (each `width` wide) in the order `order`, in place: item i
+ * becomes the item that stood at order[i]. Follows each cycle of the permutation with one item of
+ * scratch, so putting a million users' columns in id order needs no second copy of them.
+ */
+export function permuteInPlace(a: { [i: number]: unknown; length: number }, order: Int32Array, width = 1): void {
+  const n = order.length;
+  const done = new Uint8Array(n);
+  const tmp: unknown[] = new Array(width);
+  for (let s = 0; s < n; s++) {
+    if (done[s]) continue;
+    for (let w = 0; w < width; w++) tmp[w] = a[s * width + w];
+    let j = s;
+    for (;;) {
+      done[j] = 1;
+      const k = order[j]!;
+      if (k === s) {
+        for (let w = 0; w < width; w++) a[j * width + w] = tmp[w];
+        break;
+      }
+      // a repeated entry would never lead back to s: order must be a permutation of 0..n-1
+      if (done[k] || !(k >= 0 && k < n)) throw new RangeError(`order is not a permutation of 0..${n - 1}: entry ${j} is ${k}`);
+      for (let w = 0; w < width; w++) a[j * width + w] = a[k * width + w];
+      j = k;
+    }
   }
-  let digests: Uint8Array | undefined;
-  if (c.digests) {
-    digests = new Uint8Array(n * 32);
-    for (let i = 0; i < n; i++) digests.set(c.digests.subarray(order[i]! * 32, order[i]! * 32 + 32), i * 32);
-  }
-  return {
-    rows: n, ids: Array.from(order, (r) => c.ids[r]!), firstOpen: pick(c.firstOpen), age: pick(c.age), numscreens: pick(c.numscreens),
-    purchaseDate: pick(c.purchaseDate), label: pick(c.label), screenOffsets, screenCodes, screenNames: c.screenNames,
-    extra: new Map([...c.extra].map(([k, v]) => [k, pick(v)])), ...(digests ? { digests } : {}),
-  };
 }
 
-function grow<T extends Float64Array | Int32Array | Uint8Array>(a: T, need: number): T {
+/** The columns' rows in the order `order` (row i becomes the row that stood at order[i]), in place. */
+function permuteColumns(c: UserColumns, order: Int32Array): UserColumns {
+  for (const col of [c.ids, c.firstOpen, c.age, c.numscreens, c.purchaseDate, c.label, c.screenStart, c.screenEnd, ...c.extra.values()]) permuteInPlace(col, order);
+  if (c.digests) permuteInPlace(c.digests, order, 32);
+  return c;
+}
+
+function grow<T extends Float64Array | Int32Array | Uint16Array | Uint8Array>(a: T, need: number): T {
   if (need <= a.length) return a;
   const b = new (a.constructor as new (n: number) => T)(Math.max(need, a.length * 2));
   b.set(a);
@@ -258,23 +268,39 @@ function grow<T extends Float64Array | Int32Array | Uint8Array>(a: T, need: numb
 }
 
 /**
- * The snapshot's read: labelled users, without the provenance fields (never read there; leaving
- * them on the server saves decoding a million of them). Exported so bench/pipeline.ts times a bare
- * driver read of exactly this beside the snapshot.
+ * The snapshot's read: every user, without the provenance fields (never read there; leaving them
+ * on the server saves decoding a million of them). Every user, not only labelled ones, so one pass
+ * also counts the label states: FerretDB 1.24 decodes every stored document for a label filter
+ * anyway, and a second pass for the counts (beside the load) cost the snapshot a whole scan.
+ * Batches of 2,000 users: FerretDB 1.24 ignores MongoDB's 16 MB reply cap and answered a
+ * getMore without a batch size with every remaining user in one reply (a buffer the size of the
+ * collection in the worker). Exported so bench/pipeline.ts times a bare driver read of exactly
+ * this beside the snapshot.
  */
-export const SNAPSHOT_READ = { filter: { label: { $in: [0, 1] } }, projection: NO_PROVENANCE } as const;
+export const SNAPSHOT_READ = { filter: {}, projection: NO_PROVENANCE, batchSize: 2000 } as const;
 
-export async function loadLabelledColumns(db: Db, visit?: (u: UserRecord) => void, opts: { digests?: boolean } = {}): Promise<UserColumns> {
+/** Labelled users as columns, with the label states of every user counted in the same pass. */
+export type LabelledColumns = UserColumns & { states: { matured: number; pending: number; unlabelled: number } };
+
+export async function loadLabelledColumns(db: Db, visit?: (u: UserRecord) => void, opts: { digests?: boolean } = {}): Promise<LabelledColumns> {
   let cap = 1024;
   const c: UserColumns = {
     rows: 0, ids: [], firstOpen: new Float64Array(cap), age: new Float64Array(cap), numscreens: new Float64Array(cap),
-    purchaseDate: new Float64Array(cap), label: new Uint8Array(cap), screenOffsets: new Int32Array(cap + 1),
-    screenCodes: new Int32Array(cap * 8), screenNames: [], extra: new Map(), ...(opts.digests ? { digests: new Uint8Array(cap * 32) } : {}),
+    purchaseDate: new Float64Array(cap), label: new Uint8Array(cap), screenStart: new Int32Array(cap), screenEnd: new Int32Array(cap),
+    screenCodes: new Uint16Array(cap * 8), screenNames: [], extra: new Map(), ...(opts.digests ? { digests: new Uint8Array(cap * 32) } : {}),
   };
+  const states = { matured: 0, pending: 0, unlabelled: 0 };
   const codeOf = new Map<string, number>();
   let nCodes = 0;
-  const cur = db.collection<UserDoc>(COLLECTIONS.users).find(SNAPSHOT_READ.filter, { projection: SNAPSHOT_READ.projection });
+  const cur = db.collection<UserDoc>(COLLECTIONS.users).find(SNAPSHOT_READ.filter, { projection: SNAPSHOT_READ.projection, batchSize: SNAPSHOT_READ.batchSize });
   for await (const d of cur) {
+    // the same rule as tallyUsers: a known label is matured, else pending or unlabelled
+    if (d.label !== 0 && d.label !== 1) {
+      if (d.labelStatus === LABEL_STATUS.pending) states.pending++;
+      else states.unlabelled++;
+      continue;
+    }
+    states.matured++;
     const u = docToRecord(d as UserDoc);
     visit?.(u);
     const i = c.rows++;
@@ -282,7 +308,8 @@ export async function loadLabelledColumns(db: Db, visit?: (u: UserRecord) => voi
       cap *= 2;
       if (c.digests) c.digests = grow(c.digests, cap * 32);
       for (const k of ['firstOpen', 'age', 'numscreens', 'purchaseDate', 'label'] as const) (c as unknown as Record<string, Float64Array>)[k] = grow(c[k] as Float64Array, cap);
-      c.screenOffsets = grow(c.screenOffsets, cap + 1);
+      c.screenStart = grow(c.screenStart, cap);
+      c.screenEnd = grow(c.screenEnd, cap);
       for (const [k, v] of c.extra) c.extra.set(k, grow(v, cap));
     }
     c.ids.push(u.userId);
@@ -293,16 +320,19 @@ export async function loadLabelledColumns(db: Db, visit?: (u: UserRecord) => voi
     c.purchaseDate[i] = u.purchaseDate ?? Number.NaN;
     c.label[i] = u.label ?? 0;
     c.screenCodes = grow(c.screenCodes, nCodes + u.screens.length);
+    c.screenStart[i] = nCodes;
     for (const s of u.screens) {
       let code = codeOf.get(s);
       if (code === undefined) {
         code = c.screenNames.length;
         codeOf.set(s, code);
         c.screenNames.push(s);
+        // more distinct names than two bytes hold: four bytes a code from here on
+        if (code === 0x10000) c.screenCodes = Int32Array.from(c.screenCodes);
       }
       c.screenCodes[nCodes++] = code;
     }
-    c.screenOffsets[i + 1] = nCodes;
+    c.screenEnd[i] = nCodes;
     for (const [k, v] of Object.entries(u.extra)) {
       let col = c.extra.get(k);
       if (!col) c.extra.set(k, (col = new Float64Array(cap).fill(Number.NaN)));
@@ -310,13 +340,15 @@ export async function loadLabelledColumns(db: Db, visit?: (u: UserRecord) => voi
     }
   }
   const order = Int32Array.from({ length: c.rows }, (_, i) => i).sort((a, b) => compareIds(c.ids[a]!, c.ids[b]!));
-  return permuteColumns(c, order);
+  permuteColumns(c, order);
+  return { ...c, states };
 }
 
 /** Row i of {@link loadLabelledColumns} as a record again (fields equal to the stored user's). */
 export function columnRecord(c: UserColumns, i: number): UserRecord {
-  const screens = new Array<string>(c.screenOffsets[i + 1]! - c.screenOffsets[i]!);
-  for (let j = 0; j < screens.length; j++) screens[j] = c.screenNames[c.screenCodes[c.screenOffsets[i]! + j]!]!;
+  const from = c.screenStart[i]!;
+  const screens = new Array<string>(c.screenEnd[i]! - from);
+  for (let j = 0; j < screens.length; j++) screens[j] = c.screenNames[c.screenCodes[from + j]!]!;
   const extra: Record<string, number> = {};
   for (const [k, v] of c.extra) if (!Number.isNaN(v[i]!)) extra[k] = v[i]!;
   const age = c.age[i]!;

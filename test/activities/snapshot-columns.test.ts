@@ -65,6 +65,9 @@ describe('snapshot from columns', () => {
     expect(visited).not.toEqual(stored.map((d) => d._id));
     expect(Array.from({ length: cols.rows }, (_, i) => columnRecord(cols, i))).toEqual(stored.map(docToRecord));
     expect(Array.from({ length: cols.rows }, (_, i) => Buffer.from(cols.digests!.subarray(32 * i, 32 * i + 32)).toString('hex'))).toEqual(stored.map((d) => recordHash(docToRecord(d))));
+    // the same pass counted every user's label state (the snapshot no longer reads the users twice)
+    expect(cols.states).toEqual(await countLabelStates(db));
+    expect(cols.states).toEqual({ matured: input.length, pending: 2, unlabelled: 1 });
   });
 
   it('when label states are counted (streamed on FerretDB, countDocuments on MongoDB), then they match per-state counts', async () => {
