@@ -2,10 +2,10 @@ import type { Db } from 'mongodb';
 import { createHash } from 'node:crypto';
 import { loadLabelledColumns, columnRecord, type UserColumns } from '../store/users';
 import { featureTimezone } from '../store/batches';
-import { saveDataset, getDatasetDoc, type DatasetDoc } from '../store/datasets';
+import { storeDataset, getDatasetDoc, type DatasetDoc } from '../store/datasets';
 import { fitFeatureSpec, transformBatch, type FeatureSpec } from '../data/features';
 import { splitHoldout } from '../data/split';
-import { referenceHistograms } from '../ml/drift';
+import { ReferenceSketch } from '../ml/drift';
 import type { SnapshotSummary, TrainingSettings } from '../common/workflow-types';
 import { heartbeat, nonRetryable, FAILURE_TYPES } from './context';
 import type { ActivityDeps } from './deps';
@@ -30,16 +30,20 @@ function* recordsAt(cols: UserColumns, idx: Int32Array) {
   for (let i = 0; i < idx.length; i++) yield columnRecord(cols, idx[i]!);
 }
 
-/** The matrix of every row, in row order, from the columns (same values as transformBatch on all records). */
-function transformColumns(spec: FeatureSpec, cols: UserColumns): Float64Array {
+/**
+ * The matrix of every row, in row order, a chunk of TRANSFORM_CHUNK rows at a time (the same
+ * values as transformBatch on all records): the snapshot streams it into the store and never
+ * holds it whole (416 MB at a million users). `seen` gets each chunk once, the first time it is made.
+ */
+function* transformChunks(spec: FeatureSpec, cols: UserColumns): Generator<{ X: Float64Array; start: number; rows: number }> {
   const width = spec.names.length;
-  const X = new Float64Array(cols.rows * width);
+  const buf = new Float64Array(TRANSFORM_CHUNK * width);
   for (let start = 0; start < cols.rows; start += TRANSFORM_CHUNK) {
     const end = Math.min(cols.rows, start + TRANSFORM_CHUNK);
     const chunk = Array.from({ length: end - start }, (_, j) => columnRecord(cols, start + j));
-    transformBatch(spec, chunk, X.subarray(start * width, end * width));
+    // one buffer for every chunk: each is written out before the next is made (putBlob uploads parts in turn)
+    yield { X: transformBatch(spec, chunk, buf.subarray(0, (end - start) * width)), start, rows: end - start };
   }
-  return X;
 }
 
 /**
@@ -85,13 +89,32 @@ async function build(db: Db, settings: SnapshotSettings, beat: (d: Record<string
     throw nonRetryable(FAILURE_TYPES.insufficientData, new Error(`the ${settings.splitStrategy} split leaves one class missing on a side: train ${train.length} users (${trainPositives} buyers), holdout ${holdout.length} (${holdoutPositives} buyers)`));
   }
   const spec = fitFeatureSpec(recordsAt(users, train), { timezone: tz.timezone });
-  const X = transformColumns(spec, users);
   const cols = spec.names.length;
-  beat({ stage: 'transformed', rows: users.rows });
-  const doc = await saveDataset(
+  // The reference histograms of the training rows, gathered while the matrix is made and stored:
+  // `sketch` is that of the last pass that made every row (an upload that starts over makes them again).
+  const inTrain = new Uint8Array(users.rows);
+  for (const i of train) inTrain[i] = 1;
+  let sketch: ReferenceSketch | null = null;
+  const chunks = function* (): Generator<Float64Array> {
+    const s = new ReferenceSketch(spec.names);
+    let n = 0;
+    for (const { X, start, rows } of transformChunks(spec, users)) {
+      for (let r = 0; r < rows; r++) if (inTrain[start + r]) s.addRow(X, r);
+      if (++n % 25 === 0) beat({ stage: 'writing', rows: start + rows });
+      yield X;
+    }
+    sketch = s;
+  };
+  // A retried snapshot whose matrix was stored before the crash makes no chunks: one pass for the histograms.
+  const histograms = () => {
+    if (!sketch) for (const _ of chunks());
+    return sketch!.histograms();
+  };
+  const doc = await storeDataset(
     db,
-    {
-      _id: datasetId,
+    datasetId,
+    { X: { rows: users.rows, cols, chunks }, y, train, holdout, holdoutUserIds: Array.from(holdout, (i) => users.ids[i]!), trainUserIds: Array.from(train, (i) => users.ids[i]!) },
+    () => ({
       spec,
       names: spec.names,
       rows: users.rows,
@@ -102,8 +125,7 @@ async function build(db: Db, settings: SnapshotSettings, beat: (d: Record<string
       splitStrategy: settings.splitStrategy,
       holdoutFraction: settings.holdoutFraction,
       seed: settings.seed,
-      // the training rows of X, read in place (a copy of them was 333 MB at a million users)
-      referenceHistograms: referenceHistograms(spec.names, X, users.rows, undefined, train),
+      referenceHistograms: histograms(),
       usersAtSnapshot: states.matured + states.pending + states.unlabelled,
       matured: users.rows,
       pending: states.pending,
@@ -112,8 +134,7 @@ async function build(db: Db, settings: SnapshotSettings, beat: (d: Record<string
       trainFingerprint: fingerprint(users.ids, train),
       latestFirstOpen: firstOpen.reduce((m, t) => Math.max(m, t), Number.NEGATIVE_INFINITY),
       createdAt: new Date(),
-    },
-    { X, y, train, holdout, holdoutUserIds: Array.from(holdout, (i) => users.ids[i]!), trainUserIds: Array.from(train, (i) => users.ids[i]!) },
+    }),
   );
   return summary(doc);
 }

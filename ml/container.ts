@@ -43,16 +43,32 @@ function typeNameOf(format: ContainerFormat, a: TypedArray): string {
 }
 
 /**
- * The container's bytes as parts, without copying the arrays: the header (magic, length, JSON,
- * padding to 8 bytes), then each array's bytes as a view of the array, followed by its zero padding.
- * Concatenated, they are exactly {@link writeContainer}'s buffer; a writer streams them one by one
- * (a million-row dataset matrix is not copied into a second buffer to be stored).
+ * An array written a chunk at a time (a snapshot's matrix, transformed in chunks and never held
+ * whole): its type and length are declared up front, for the header; the chunks must add up to it.
  */
-export function containerParts(format: ContainerFormat, header: Record<string, unknown>, arrays: readonly (readonly [string, TypedArray])[]): Uint8Array[] {
+export interface StreamedArray {
+  type: Ctor;
+  length: number;
+  chunks: Iterable<TypedArray>;
+}
+
+function isStreamed(a: TypedArray | StreamedArray): a is StreamedArray {
+  return !ArrayBuffer.isView(a);
+}
+
+/**
+ * The container's bytes, part by part, without copying the arrays: the header (magic, length,
+ * JSON, padding to 8 bytes), then each array's bytes (a view of the array, or each chunk of a
+ * streamed one as it is made), followed by its zero padding. Concatenated, they are exactly
+ * {@link writeContainer}'s buffer; a writer streams them one by one.
+ */
+export function* containerStream(format: ContainerFormat, header: Record<string, unknown>, arrays: readonly (readonly [string, TypedArray | StreamedArray])[]): Generator<Uint8Array> {
   let offset = 0;
   const layout: LayoutEntry[] = arrays.map(([name, a]) => {
-    const e = { name, type: typeNameOf(format, a), offset, length: a.length };
-    offset += align8(a.byteLength);
+    const type = isStreamed(a) ? Object.entries(format.types).find(([, T]) => T === a.type)?.[0] : typeNameOf(format, a);
+    if (!type) throw new TypeError(`${format.what}: cannot store a ${(a as StreamedArray).type.name}`);
+    const e = { name, type, offset, length: a.length };
+    offset += align8(a.length * format.types[type]!.BYTES_PER_ELEMENT);
     return e;
   });
   const json = Buffer.from(JSON.stringify({ ...header, [format.layoutKey]: layout }), 'utf8');
@@ -60,13 +76,26 @@ export function containerParts(format: ContainerFormat, header: Record<string, u
   head.write(format.magic, 0, 'latin1');
   head.writeUInt32LE(json.length, 4);
   json.copy(head, 8);
-  const parts: Uint8Array[] = [head];
-  for (const [, a] of arrays) {
-    parts.push(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
-    const pad = align8(a.byteLength) - a.byteLength;
-    if (pad > 0) parts.push(new Uint8Array(pad));
+  yield head;
+  for (const [i, [name, a]] of arrays.entries()) {
+    const bytes = a.length * format.types[layout[i]!.type]!.BYTES_PER_ELEMENT;
+    if (isStreamed(a)) {
+      let written = 0;
+      for (const c of a.chunks) {
+        if (!(c instanceof a.type)) throw new TypeError(`${format.what}: a chunk of "${name}" is a ${c.constructor.name}, not a ${a.type.name}`);
+        written += c.byteLength;
+        if (written > bytes) throw new RangeError(`${format.what}: the chunks of "${name}" exceed its declared ${a.length} items`);
+        yield new Uint8Array(c.buffer, c.byteOffset, c.byteLength);
+      }
+      if (written !== bytes) throw new RangeError(`${format.what}: the chunks of "${name}" hold ${written} bytes, ${bytes} declared`);
+    } else yield new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+    if (align8(bytes) > bytes) yield new Uint8Array(align8(bytes) - bytes);
   }
-  return parts;
+}
+
+/** {@link containerStream} of arrays in hand, as a list of parts (views of the arrays). */
+export function containerParts(format: ContainerFormat, header: Record<string, unknown>, arrays: readonly (readonly [string, TypedArray])[]): Uint8Array[] {
+  return [...containerStream(format, header, arrays)];
 }
 
 /** Writes `header` (without its layout) and the named arrays in the given order, as one buffer. */

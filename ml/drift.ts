@@ -63,8 +63,69 @@ function checkMatrix(names: string[], X: Float64Array, rows: number): number {
 }
 
 /**
+ * The sorted non-NaN values of one column, as a histogram needs them: how many, the value at a
+ * rank, and how many fall in each bin of given edges. Held as the values themselves, or as each
+ * distinct value with its count (a column of small counts: a few bytes instead of 8 per row).
+ */
+interface SortedValues {
+  n: number;
+  at(rank: number): number;
+  binCounts(edges: number[]): number[];
+}
+
+function sortedArray(sorted: Float64Array): SortedValues {
+  return {
+    n: sorted.length,
+    at: (rank) => sorted[rank]!,
+    binCounts: (edges) => {
+      const counts = new Array<number>(edges.length + 1).fill(0);
+      for (let i = 0; i < sorted.length; i++) counts[binOf(edges, sorted[i]!)]++;
+      return counts;
+    },
+  };
+}
+
+function sortedCounts(counts: Map<number, number>): SortedValues {
+  const values = Float64Array.from(counts.keys()).sort();
+  const cum = new Float64Array(values.length);
+  let n = 0;
+  values.forEach((v, i) => (cum[i] = n += counts.get(v)!));
+  return {
+    n,
+    at: (rank) => {
+      let lo = 0, hi = values.length - 1; // first distinct value whose cumulative count passes rank
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (cum[mid]! > rank) hi = mid;
+        else lo = mid + 1;
+      }
+      return values[lo]!;
+    },
+    binCounts: (edges) => {
+      const out = new Array<number>(edges.length + 1).fill(0);
+      for (const v of values) out[binOf(edges, v)] += counts.get(v)!;
+      return out;
+    },
+  };
+}
+
+/** Quantile edges and proportions of one column's sorted values (see referenceHistograms). */
+function histogramOf(feature: string, col: SortedValues, bins: number): ReferenceHistogram {
+  const edges: number[] = [];
+  if (col.n === 0) return { feature, edges, proportions: [1] };
+  for (let b = 1; b < bins; b++) {
+    const q = col.at(Math.min(col.n - 1, Math.floor((b * col.n) / bins)));
+    if (edges.length === 0 || q > edges[edges.length - 1]) edges.push(q);
+  }
+  // The top bin must hold the maximum's mass; a lone edge at the max would leave it empty.
+  const max = col.at(col.n - 1);
+  if (edges.length === 0 || edges[edges.length - 1] < max) edges.push(max);
+  return { feature, edges, proportions: col.binCounts(edges).map((c) => c / col.n) };
+}
+
+/**
  * Reference histograms of every column of a row-major matrix, with quantile edges; with `at`, of
- * the rows `at` of the matrix (read in place: the snapshot's training rows).
+ * the rows `at` of the matrix (read in place).
  * @param bins target number of bins, fewer when quantiles tie. @default 10
  */
 export function referenceHistograms(names: string[], X: Float64Array, rows: number, bins = 10, at?: RowIndex): ReferenceHistogram[] {
@@ -73,19 +134,66 @@ export function referenceHistograms(names: string[], X: Float64Array, rows: numb
   const M = { data: X, rows, cols };
   if (at) assertRowIndex(M, at);
   const buf = new Float64Array(at ? at.length : rows);
-  return names.map((feature, j) => {
-    const col = gatherColumn(M, j, buf, at).filter((v) => !Number.isNaN(v)).sort();
-    const edges: number[] = [];
-    if (col.length > 0) {
-      for (let b = 1; b < bins; b++) {
-        const q = col[Math.min(col.length - 1, Math.floor((b * col.length) / bins))];
-        if (edges.length === 0 || q > edges[edges.length - 1]) edges.push(q);
-      }
-      // The top bin must hold the maximum's mass; a lone edge at the max would leave it empty.
-      if (edges.length === 0 || edges[edges.length - 1] < col[col.length - 1]) edges.push(col[col.length - 1]);
+  return names.map((feature, j) => histogramOf(feature, sortedArray(gatherColumn(M, j, buf, at).filter((v) => !Number.isNaN(v)).sort()), bins));
+}
+
+/** Distinct values a sketch column counts before it keeps the values themselves. */
+const SKETCH_DISTINCT_MAX = 4096;
+
+/**
+ * {@link referenceHistograms} of rows seen a chunk at a time (the snapshot transforms its users
+ * in chunks and never holds the whole matrix): each column counts its distinct values, or keeps
+ * its values once it has more than SKETCH_DISTINCT_MAX distinct ones. The histograms are exactly
+ * those of the matrix of every row added (a test holds the two to the same result).
+ */
+export class ReferenceSketch {
+  private readonly counts: (Map<number, number> | null)[];
+  private readonly values: (Float64Array | null)[];
+  private readonly sizes: number[];
+
+  constructor(private readonly names: readonly string[]) {
+    this.counts = names.map(() => new Map());
+    this.values = names.map(() => null);
+    this.sizes = names.map(() => 0);
+  }
+
+  /** Adds row `r` of a row-major chunk with one column per name. */
+  addRow(chunk: Float64Array, r: number): void {
+    const cols = this.names.length;
+    for (let j = 0; j < cols; j++) {
+      const v = chunk[r * cols + j]!;
+      if (Number.isNaN(v)) continue;
+      const m = this.counts[j];
+      if (m) {
+        m.set(v, (m.get(v) ?? 0) + 1);
+        if (m.size > SKETCH_DISTINCT_MAX) this.spill(j, m);
+      } else this.push(j, v);
     }
-    return { feature, edges, proportions: col.length > 0 ? proportions(edges, col) : [1] };
-  });
+  }
+
+  private spill(j: number, m: Map<number, number>): void {
+    this.counts[j] = null;
+    for (const [v, c] of m) for (let k = 0; k < c; k++) this.push(j, v);
+  }
+
+  private push(j: number, v: number): void {
+    let a = this.values[j];
+    if (!a || this.sizes[j] === a.length) {
+      const b = new Float64Array(Math.max(1024, (a?.length ?? 0) * 2));
+      if (a) b.set(a);
+      this.values[j] = a = b;
+    }
+    a[this.sizes[j]!++] = v;
+  }
+
+  histograms(bins = 10): ReferenceHistogram[] {
+    if (!Number.isInteger(bins) || bins < 2) throw new RangeError(`bins must be an integer >= 2, got ${bins}`);
+    return this.names.map((feature, j) => {
+      const m = this.counts[j];
+      if (m) return histogramOf(feature, sortedCounts(m), bins);
+      return histogramOf(feature, sortedArray(this.values[j]!.slice(0, this.sizes[j]).sort()), bins);
+    });
+  }
 }
 
 /** PSI = Σ (cur − ref) · ln(cur / ref) over bins, both floored at {@link PSI_EPSILON}. */

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { GridFSBucket, type Binary, type Db, type Document } from 'mongodb';
+import { GridFSBucket, ObjectId, type Binary, type Db, type Document } from 'mongodb';
 import { Readable } from 'node:stream';
 import { serverProfile } from './server';
 import { CorruptArtifactError } from '../common/errors';
@@ -28,56 +28,118 @@ export function sha256(buf: Uint8Array): string {
 }
 
 /**
+ * What putBlob stores: one buffer, parts written one after another (packParts: a matrix streamed
+ * from the arrays it lives in), or a function giving the parts as they are made (a snapshot's
+ * matrix is transformed a chunk at a time and never held whole; called again if the upload must
+ * start over).
+ */
+export type BlobSource = Uint8Array | readonly Uint8Array[] | (() => Iterable<Uint8Array>);
+
+/** Chunks with no files document younger than this may be an upload still under way, not an orphan. */
+const ORPHAN_CHUNKS_MS = 10 * 60_000;
+
+/**
  * Content-addressed GridFS: a blob's id is given by the caller (usually a checksum or a natural
  * key), so writing the same blob twice is a no-op — what makes retried activities idempotent.
- * `data` may be one buffer or parts written one after another (packParts: a dataset's matrix is
- * streamed from the arrays it lives in, not copied into one buffer first).
+ * The sha256 goes into the files document's metadata (getBlob checks it); for a source whose
+ * parts are made as they are written it is known only at the end and recorded then.
+ * Chunks left without a files document by an attempt that crashed mid-upload are removed and the
+ * upload made again (before, the retry's chunk inserts failed as duplicates, were taken for a
+ * concurrent writer's, and the blob never had a files document).
  */
-export async function putBlob(db: Db, bucket: string, id: string, data: Uint8Array | readonly Uint8Array[], metadata: Record<string, unknown> = {}): Promise<{ id: string; sha256: string; bytes: number }> {
-  const parts = data instanceof Uint8Array ? [data] : data;
+export async function putBlob(db: Db, bucket: string, id: string, data: BlobSource, metadata: Record<string, unknown> = {}): Promise<{ id: string; sha256: string; bytes: number }> {
   const b = new GridFSBucket(db, { bucketName: bucket });
+  const stored = await storedBlob(db, bucket, id);
+  if (stored) return stored;
+  const source = typeof data === 'function' ? data : () => (data instanceof Uint8Array ? [data] : data);
+  // Known up front for bytes in hand: then the files document is complete when it appears.
+  const known = typeof data === 'function' ? undefined : sha256Of(source());
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const r = await upload(b, id, source(), { ...metadata, ...(known ? { sha256: known } : {}) });
+      if (!known) await db.collection(`${bucket}.files`).updateOne({ _id: id as never }, { $set: { 'metadata.sha256': r.sha256 } });
+      return { id, ...r };
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
+      // A concurrent writer of the same id finished first; the content is identical by construction.
+      const now = await storedBlob(db, bucket, id);
+      if (now) return now;
+      const first = await db.collection(`${bucket}.chunks`).findOne({ files_id: id as never, n: 0 });
+      const age = first?._id instanceof ObjectId ? Date.now() - first._id.getTimestamp().getTime() : Infinity;
+      if (attempt > 0 || age < ORPHAN_CHUNKS_MS) {
+        throw new Error(`blob ${id} in ${bucket}: chunks without a files document (another upload under way for ${Math.round(age / 1000)} s?); try again later`);
+      }
+      await db.collection(`${bucket}.chunks`).deleteMany({ files_id: id as never });
+    }
+  }
+}
+
+function sha256Of(parts: Iterable<Uint8Array>): string {
+  const h = createHash('sha256');
+  for (const p of parts) h.update(p);
+  return h.digest('hex');
+}
+
+/** The stored blob's checksum and size, or null; a files document without a checksum gets one from its bytes. */
+async function storedBlob(db: Db, bucket: string, id: string): Promise<{ id: string; sha256: string; bytes: number } | null> {
+  const file = await db.collection(`${bucket}.files`).findOne({ _id: id as never });
+  if (!file) return null;
+  // What is stored is what counts: a blob written by an earlier release under the same id may differ in layout.
+  let digest = file.metadata?.sha256 as string | undefined;
+  if (!digest) {
+    // a streamed upload that stopped between its files document and the checksum
+    digest = createHash('sha256').update(await getBlob(db, bucket, id)).digest('hex');
+    await db.collection(`${bucket}.files`).updateOne({ _id: id as never }, { $set: { 'metadata.sha256': digest } });
+  }
+  return { id, sha256: digest, bytes: Number(file.length) };
+}
+
+/**
+ * Writes the parts into a new GridFS file in slices of WRITE_SLICE bytes, each after the last
+ * one's chunks are stored ('drain'): the driver's upload stream inserts every chunk of one write()
+ * at once, each a copy, so writing a dataset's matrix in one call held a second copy of it in
+ * flight (+91 MB at 200,000 users). Returns the bytes' sha256 and length.
+ */
+function upload(b: GridFSBucket, id: string, parts: Iterable<Uint8Array>, metadata: Record<string, unknown>): Promise<{ sha256: string; bytes: number }> {
   const h = createHash('sha256');
   let bytes = 0;
-  for (const p of parts) {
-    h.update(p);
-    bytes += p.byteLength;
-  }
-  const digest = h.digest('hex');
-  const existing = await b.find({ _id: id as never }).limit(1).toArray();
-  // What is stored is what counts: a blob written by an earlier release under the same id may differ in layout.
-  if (existing.length > 0) return { id, sha256: (existing[0]!.metadata?.sha256 as string | undefined) ?? digest, bytes: existing[0]!.length };
-  await new Promise<void>((resolve, reject) => {
-    const up = b.openUploadStreamWithId(id as never, id, { metadata: { ...metadata, sha256: digest } });
+  const it = parts[Symbol.iterator]();
+  return new Promise((resolve, reject) => {
+    const up = b.openUploadStreamWithId(id as never, id, { metadata });
     up.once('error', reject);
-    up.once('finish', () => resolve());
-    // Slices of WRITE_SLICE bytes, each after the last one's chunks are stored ('drain'): the
-    // driver's upload stream inserts every chunk of one write() at once, each a copy, so writing
-    // a dataset's matrix in one call held a second copy of it in flight (+91 MB at 200,000 users).
-    let i = 0;
+    up.once('finish', () => resolve({ sha256: h.digest('hex'), bytes }));
+    let part: Uint8Array | null = null;
     let at = 0;
     const next = () => {
-      while (i < parts.length) {
-        const p = parts[i]!;
-        const n = Math.min(WRITE_SLICE, p.byteLength - at);
-        const slice = Buffer.from(p.buffer, p.byteOffset + at, n);
-        at += n;
-        if (at >= p.byteLength) {
-          i++;
-          at = 0;
+      try {
+        for (;;) {
+          if (part === null || at >= part.byteLength) {
+            const r = it.next();
+            if (r.done) {
+              up.end();
+              return;
+            }
+            part = r.value;
+            at = 0;
+            h.update(part);
+            bytes += part.byteLength;
+            if (part.byteLength === 0) continue;
+          }
+          const n = Math.min(WRITE_SLICE, part.byteLength - at);
+          const slice = Buffer.from(part.buffer, part.byteOffset + at, n);
+          at += n;
+          if (!up.write(slice)) {
+            up.once('drain', next);
+            return;
+          }
         }
-        if (!up.write(slice)) {
-          up.once('drain', next);
-          return;
-        }
+      } catch (err) {
+        // the source failed (a transform error): remove the chunks written so far, no files document
+        void up.abort().catch(() => undefined).finally(() => reject(err));
       }
-      up.end();
     };
     next();
-  }).catch((err: { code?: number }) => {
-    // A concurrent writer of the same id won the race; the content is identical by construction.
-    if (!isDuplicateKey(err)) throw err;
   });
-  return { id, sha256: digest, bytes };
 }
 
 /**

@@ -1,7 +1,8 @@
 import type { Db } from 'mongodb';
 import { BUCKETS, COLLECTIONS } from './collections';
 import { getBlob, putBlob } from './blobs';
-import { packArrays, packParts, unpackArrays } from './typed-pack';
+import { packArrays, packStream, unpackArrays } from './typed-pack';
+import type { StreamedArray } from '../ml/container';
 import type { FeatureSpec } from '../data/features';
 import type { ReferenceHistogram } from '../ml/drift';
 
@@ -58,17 +59,41 @@ export interface DatasetArrays extends DatasetUsers {
 const usersBlobId = (datasetId: string) => `${datasetId}:users`;
 
 /**
- * Stores a snapshot: the matrix, labels and split (streamed from the arrays, never copied into one
- * buffer), the user ids in a blob of their own (read without the matrix), then the document.
+ * A matrix made a chunk of rows at a time (the snapshot transforms its users in chunks and never
+ * holds the whole matrix: 416 MB at a million users). `chunks` yields row-major chunks in row
+ * order that add up to rows × cols values; it may be called again if the upload starts over.
  */
-export async function saveDataset(db: Db, doc: Omit<DatasetDoc, 'blobSha256' | 'usersBlobSha256'>, arrays: DatasetArrays): Promise<DatasetDoc> {
+export interface MatrixSource {
+  rows: number;
+  cols: number;
+  chunks: () => Iterable<Float64Array>;
+}
+
+export type DatasetInput = Omit<DatasetArrays, 'X'> & { X: Float64Array | MatrixSource };
+type DatasetFields = Omit<DatasetDoc, 'blobSha256' | 'usersBlobSha256'>;
+
+/**
+ * Stores a snapshot: the matrix, labels and split (streamed from the arrays or the source, never
+ * copied into one buffer), the user ids in a blob of their own (read without the matrix), then
+ * the document. `fields` is called once the matrix is stored: what the document reports may be
+ * gathered while the source's chunks are made (the snapshot's reference histograms).
+ */
+export async function storeDataset(db: Db, id: string, arrays: DatasetInput, fields: () => Omit<DatasetFields, '_id'>): Promise<DatasetDoc> {
+  const { X } = arrays;
+  const matrix = (): Float64Array | StreamedArray => (X instanceof Float64Array ? X : { type: Float64Array, length: X.rows * X.cols, chunks: X.chunks() });
   const users = packArrays({}, { holdoutUserIds: arrays.holdoutUserIds, trainUserIds: arrays.trainUserIds });
-  const u = await putBlob(db, BUCKETS.datasets, usersBlobId(doc._id), users, { kind: 'dataset-users' });
-  const { sha256 } = await putBlob(db, BUCKETS.datasets, doc._id, packParts({ X: arrays.X, y: arrays.y, train: arrays.train, holdout: arrays.holdout }), { kind: 'dataset' });
-  const full: DatasetDoc = { ...doc, blobSha256: sha256, usersBlobSha256: u.sha256 };
+  const u = await putBlob(db, BUCKETS.datasets, usersBlobId(id), users, { kind: 'dataset-users' });
+  const m = await putBlob(db, BUCKETS.datasets, id, () => packStream({ X: matrix(), y: arrays.y, train: arrays.train, holdout: arrays.holdout }), { kind: 'dataset' });
+  const full: DatasetDoc = { ...fields(), _id: id, blobSha256: m.sha256, usersBlobSha256: u.sha256 };
   // $setOnInsert: a retried snapshot with the same id keeps the first document unchanged.
-  await db.collection<DatasetDoc>(COLLECTIONS.datasets).updateOne({ _id: doc._id }, { $setOnInsert: full }, { upsert: true });
-  return (await getDatasetDoc(db, doc._id))!;
+  await db.collection<DatasetDoc>(COLLECTIONS.datasets).updateOne({ _id: id }, { $setOnInsert: full }, { upsert: true });
+  return (await getDatasetDoc(db, id))!;
+}
+
+/** {@link storeDataset} of a matrix in hand and a document known up front. */
+export async function saveDataset(db: Db, doc: DatasetFields, arrays: DatasetInput): Promise<DatasetDoc> {
+  const { _id, ...fields } = doc;
+  return storeDataset(db, _id, arrays, () => fields);
 }
 
 export async function getDatasetDoc(db: Db, id: string): Promise<DatasetDoc | null> {

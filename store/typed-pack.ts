@@ -1,4 +1,4 @@
-import { containerParts, readContainer, writeContainer, type ContainerFormat, type TypedArray } from '../ml/container';
+import { containerParts, containerStream, readContainer, writeContainer, type ContainerFormat, type StreamedArray, type TypedArray } from '../ml/container';
 
 /**
  * Named typed arrays plus a small JSON `meta`, in the one binary container (ml/container.ts)
@@ -21,6 +21,11 @@ export function packArrays(arrays: Record<string, Typed>, meta: Record<string, u
 /** {@link packArrays}' bytes as parts that share the arrays' memory (for a streamed write: putBlob takes parts). */
 export function packParts(arrays: Record<string, Typed>, meta: Record<string, unknown> = {}): Uint8Array[] {
   return containerParts(PACK, { meta }, Object.entries(arrays));
+}
+
+/** {@link packArrays}' bytes made as they are written: arrays in hand or streamed a chunk at a time (putBlob takes the generator's maker). */
+export function packStream(arrays: Record<string, Typed | StreamedArray>, meta: Record<string, unknown> = {}): Generator<Uint8Array> {
+  return containerStream(PACK, { meta }, Object.entries(arrays));
 }
 
 /** With `views`, aligned arrays are views of `buf` (see readContainer): the caller keeps `buf` unchanged. */

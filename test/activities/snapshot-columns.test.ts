@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COLLECTIONS } from '../../store/collections';
 import { columnRecord, countLabelStates, tallyUsers, usersInWindow, usersInWindows, docToRecord, loadLabelledColumns, recordHash, type UserDoc } from '../../store/users';
 import { fitFeatureSpec, transformBatch } from '../../data/features';
+import { referenceHistograms } from '../../ml/drift';
 import { loadDataset } from '../../store/datasets';
 import { createFeatureActivities } from '../../activities/features';
 import { loadConfig } from '../../config';
@@ -119,5 +120,45 @@ describe('snapshot from columns', () => {
     expect(ds.doc.spec).toEqual(spec);
     expect(Array.from(ds.arrays.X)).toEqual(Array.from(transformBatch(spec, records)));
     expect(ds.arrays.holdoutUserIds).toEqual(Array.from(ds.arrays.holdout, (i) => records[i]!.userId));
+  });
+});
+
+// The snapshot makes its matrix 4,096 rows at a time and streams it into the store (it never
+// holds it whole), gathering the reference histograms of the training rows on the way.
+describe('a snapshot streamed in chunks', () => {
+  let client: MongoClient;
+  let db: Db;
+  const input = users(9000); // three chunks: 4,096 + 4,096 + 808
+
+  beforeAll(async () => {
+    client = await Client.connect(testStack().mongoUri);
+    db = client.db(uniqueDbName(`${import.meta.url}-chunks`));
+    await db.collection<UserDoc>(COLLECTIONS.users).insertMany(input.map(({ userId, ...f }) => ({
+      _id: userId, ...f, labelStatus: 'matured' as const, maturesAt: f.firstOpen + LABEL_WINDOW_MS, asOf: f.firstOpen + LABEL_WINDOW_MS, observedAt: f.firstOpen + LABEL_WINDOW_MS,
+      contentHash: recordHash({ userId, ...f }), createdBatch: 'b', lastBatch: 'b', ingestedAt: new Date(),
+    })));
+  }, 60_000);
+  afterAll(async () => {
+    await db?.dropDatabase();
+    await client?.close();
+  });
+
+  it('when the matrix spans several chunks, then it equals transformBatch over every record and the histograms are those of its training rows', async () => {
+    const settings = { splitStrategy: 'hash' as const, holdoutFraction: 0.2, seed: 42 };
+    const { buildSnapshot } = createFeatureActivities({ db, config: loadConfig({}), workerIdentity: 'test' });
+    const summary = (await new MockActivityEnvironment().run(buildSnapshot, settings)) as { datasetId: string };
+
+    const ds = (await loadDataset(db, summary.datasetId))!;
+    const records = input.map((u) => u).sort((a, b) => (a.userId < b.userId ? -1 : 1));
+    expect(Array.from(ds.arrays.X)).toEqual(Array.from(transformBatch(ds.doc.spec, records)));
+    expect(ds.doc.referenceHistograms).toEqual(referenceHistograms(ds.doc.names, ds.arrays.X, ds.doc.rows, 10, ds.arrays.train));
+
+    // A retry after the matrix was stored and before the document: the matrix is not made again
+    // for the upload, but the histograms still are (not an empty sketch).
+    await db.collection(COLLECTIONS.datasets).deleteMany({});
+    await new MockActivityEnvironment().run(buildSnapshot, settings);
+    const again = (await db.collection(COLLECTIONS.datasets).findOne({ _id: summary.datasetId as never }))!;
+    expect(again.referenceHistograms).toEqual(ds.doc.referenceHistograms);
+    expect(again.blobSha256).toBe(ds.doc.blobSha256);
   });
 });

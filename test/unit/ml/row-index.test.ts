@@ -6,7 +6,8 @@ import { runCvCell } from '../../../ml/grid';
 import { stratifiedKFold } from '../../../ml/cv';
 import { quantize } from '../../../ml/quantize';
 import { singleFeatureAuc } from '../../../ml/compare';
-import { referenceHistograms } from '../../../ml/drift';
+import { ReferenceSketch, referenceHistograms } from '../../../ml/drift';
+import { mulberry32 } from '../../../ml/rng';
 import { selectLabels, selectRows } from '../../../ml/matrix';
 
 /**
@@ -84,5 +85,33 @@ describe('rows read in place through an index', () => {
 
   it('when an index names a row outside the matrix, then the fit refuses it naming the entry', async () => {
     await expect(fitRandomForest(X, yAt, options, {}, Int32Array.from(at).fill(-1, 4, 5))).rejects.toThrow('row index 4 is -1; X has 3000 rows');
+  });
+});
+
+describe('reference histograms from rows seen a chunk at a time', () => {
+  // Columns of every kind the snapshot has: a 0/1 flag, small counts, a constant, one with NaN
+  // gaps, an all-NaN one, and a continuous one with more distinct values than a sketch counts
+  // (it must switch to keeping values midway, and still give the exact quantiles).
+  const rows = 20_000;
+  const names = ['flag', 'count', 'constant', 'gaps', 'empty', 'continuous'];
+  const rng = mulberry32(21);
+  const X = new Float64Array(rows * names.length);
+  for (let r = 0; r < rows; r++) {
+    const row = [rng.int(2), rng.int(9), 3, r % 5 === 0 ? Number.NaN : rng.int(40) / 4, Number.NaN, rng.next() * 100];
+    X.set(row, r * names.length);
+  }
+
+  it('when every row is added to a sketch in chunks, then its histograms equal referenceHistograms of the whole matrix, bit for bit', () => {
+    const sketch = new ReferenceSketch(names);
+    for (let r = 0; r < rows; r++) sketch.addRow(X, r);
+    expect(sketch.histograms()).toEqual(referenceHistograms(names, X, rows));
+    expect(sketch.histograms(4)).toEqual(referenceHistograms(names, X, rows, 4));
+  });
+
+  it('when only some rows are added (the training rows), then the histograms equal those of those rows by index', () => {
+    const train = Int32Array.from({ length: rows }, (_, i) => i).filter((i) => i % 3 !== 1);
+    const sketch = new ReferenceSketch(names);
+    for (const r of train) sketch.addRow(X, r);
+    expect(sketch.histograms()).toEqual(referenceHistograms(names, X, rows, 10, train));
   });
 });
