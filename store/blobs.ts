@@ -37,17 +37,21 @@ export type BlobSource = Uint8Array | readonly Uint8Array[] | (() => Iterable<Ui
 
 /** Chunks with no files document younger than this may be an upload still under way, not an orphan. */
 const ORPHAN_CHUNKS_MS = 10 * 60_000;
+/** How long a put waits for a concurrent writer of the same blob to finish. */
+const CONCURRENT_WAIT_MS = 30_000;
 
 /**
  * Content-addressed GridFS: a blob's id is given by the caller (usually a checksum or a natural
  * key), so writing the same blob twice is a no-op — what makes retried activities idempotent.
  * The sha256 goes into the files document's metadata (getBlob checks it); for a source whose
  * parts are made as they are written it is known only at the end and recorded then.
- * Chunks left without a files document by an attempt that crashed mid-upload are removed and the
- * upload made again (before, the retry's chunk inserts failed as duplicates, were taken for a
- * concurrent writer's, and the blob never had a files document).
+ * Two writers of one id write the same bytes (ids are content-derived or natural keys), so their
+ * chunks may interleave: a put whose chunk insert meets another's waits for that writer's files
+ * document. Chunks older than ORPHAN_CHUNKS_MS without one were left by an attempt that crashed
+ * mid-upload: they are removed and the upload made again (before, the retry's inserts failed as
+ * duplicates, were taken for a concurrent writer's, and the blob never got a files document).
  */
-export async function putBlob(db: Db, bucket: string, id: string, data: BlobSource, metadata: Record<string, unknown> = {}): Promise<{ id: string; sha256: string; bytes: number }> {
+export async function putBlob(db: Db, bucket: string, id: string, data: BlobSource, metadata: Record<string, unknown> = {}, opts: { waitMs?: number } = {}): Promise<{ id: string; sha256: string; bytes: number }> {
   const b = new GridFSBucket(db, { bucketName: bucket });
   const stored = await storedBlob(db, bucket, id);
   if (stored) return stored;
@@ -61,15 +65,20 @@ export async function putBlob(db: Db, bucket: string, id: string, data: BlobSour
       return { id, ...r };
     } catch (err) {
       if (!isDuplicateKey(err)) throw err;
-      // A concurrent writer of the same id finished first; the content is identical by construction.
-      const now = await storedBlob(db, bucket, id);
-      if (now) return now;
       const first = await db.collection(`${bucket}.chunks`).findOne({ files_id: id as never, n: 0 });
       const age = first?._id instanceof ObjectId ? Date.now() - first._id.getTimestamp().getTime() : Infinity;
-      if (attempt > 0 || age < ORPHAN_CHUNKS_MS) {
-        throw new Error(`blob ${id} in ${bucket}: chunks without a files document (another upload under way for ${Math.round(age / 1000)} s?); try again later`);
+      if (attempt === 0 && age >= ORPHAN_CHUNKS_MS && !(await storedBlob(db, bucket, id))) {
+        await db.collection(`${bucket}.chunks`).deleteMany({ files_id: id as never });
+        continue;
       }
-      await db.collection(`${bucket}.chunks`).deleteMany({ files_id: id as never });
+      // Another writer of the same bytes: wait for its files document.
+      const until = Date.now() + (opts.waitMs ?? CONCURRENT_WAIT_MS);
+      for (;;) {
+        const now = await storedBlob(db, bucket, id);
+        if (now) return now;
+        if (Date.now() >= until) throw new Error(`blob ${id} in ${bucket}: another upload of it has been under way for ${Math.round(age / 1000)} s and has not finished; try again later`);
+        await new Promise((r) => setTimeout(r, 500));
+      }
     }
   }
 }

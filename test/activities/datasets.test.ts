@@ -1,4 +1,4 @@
-import type { Db, MongoClient } from 'mongodb';
+import { Binary, ObjectId, type Db, type MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChecksumMismatchError, getBlob, putBlob } from '../../store/blobs';
 import { BUCKETS, COLLECTIONS } from '../../store/collections';
@@ -101,5 +101,36 @@ describe('datasets and blobs on the server', () => {
     const loaded = (await loadDataset(db, 'ds-retry'))!;
     expect(loaded.doc.blobSha256).toBe(saved.blobSha256);
     expect(Array.from(loaded.arrays.y)).toEqual(Array.from(a.y));
+  });
+
+  // A worker killed mid-upload leaves chunks and no files document. Before, the retry's first
+  // chunk insert failed as a duplicate, was taken for a concurrent writer's success, and the blob
+  // stayed without a files document: every reader then failed with "not found".
+  it('when chunks of a crashed upload are left without a files document, then the next put removes them and stores the blob; a young upload\'s chunks are left alone and waited for', async () => {
+    const chunks = db.collection(`${BUCKETS.datasets}.chunks`);
+    const old = ObjectId.createFromTime(Math.floor(Date.now() / 1000) - 3600);
+    await chunks.insertMany([0, 1, 2].map((n) => ({ _id: n === 0 ? old : new ObjectId(), files_id: 'crashed', n, data: new Binary(Buffer.alloc(10, 7)) })));
+    const data = packArrays({ X: arrays().X });
+    const put = await putBlob(db, BUCKETS.datasets, 'crashed', data);
+    expect((await getBlob(db, BUCKETS.datasets, 'crashed')).equals(data)).toBe(true);
+    expect(put.bytes).toBe(data.length);
+
+    // a young chunk: another writer's upload under way, never deleted; the put waits for its files document
+    const theirs = new ObjectId();
+    await chunks.insertOne({ _id: theirs, files_id: 'in-flight', n: 0, data: new Binary(Buffer.alloc(10)) });
+    await expect(putBlob(db, BUCKETS.datasets, 'in-flight', data, {}, { waitMs: 1000 })).rejects.toThrow(/another upload of it has been under way for \d+ s and has not finished/);
+    expect(await chunks.countDocuments({ _id: theirs })).toBe(1);
+  });
+
+  it('when the source of a streamed blob fails midway, then no blob and no chunk is left, and a later put stores it', async () => {
+    const boom = function* () {
+      yield Buffer.alloc(600_000, 1); // more than two chunks are written before the failure
+      throw new Error('transform failed');
+    };
+    await expect(putBlob(db, BUCKETS.datasets, 'failed-source', boom)).rejects.toThrow('transform failed');
+    expect(await db.collection(`${BUCKETS.datasets}.chunks`).countDocuments({ files_id: 'failed-source' as never })).toBe(0);
+    const ok = await putBlob(db, BUCKETS.datasets, 'failed-source', () => [Buffer.alloc(600_000, 2)]);
+    expect(ok.bytes).toBe(600_000);
+    expect((await getBlob(db, BUCKETS.datasets, 'failed-source')).every((b) => b === 2)).toBe(true);
   });
 });
