@@ -135,6 +135,19 @@ export async function loadDataset(db: Db, id: string): Promise<{ doc: DatasetDoc
     remember(id, hit);
     return hit;
   }
+  // Grid cells start two at a time on a worker: both missed the cache and each read the matrix,
+  // two copies of 416 MB at a million users. Callers of one id share the one read under way.
+  let load = loading.get(id);
+  if (!load) {
+    load = readDataset(db, id).finally(() => loading.delete(id));
+    loading.set(id, load);
+  }
+  return load;
+}
+
+const loading = new Map<string, Promise<Cached | null>>();
+
+async function readDataset(db: Db, id: string): Promise<Cached | null> {
   const doc = await getDatasetDoc(db, id);
   if (!doc) return null;
   const buf = await getBlob(db, BUCKETS.datasets, id, doc.blobSha256);

@@ -83,6 +83,12 @@ describe('datasets and blobs on the server', () => {
     expect(users.users.trainUserIds).toEqual(a.trainUserIds);
   });
 
+  it('when two grid cells load one dataset at once, then it is read once and both hold the same matrix', async () => {
+    await saveDataset(db, doc('ds-twice'), arrays());
+    const [a, b] = await Promise.all([loadDataset(db, 'ds-twice'), loadDataset(db, 'ds-twice')]);
+    expect(a!.arrays.X).toBe(b!.arrays.X);
+  });
+
   it('when a dataset stored before the users blob (ids in the matrix blob\'s meta) is read, then both readers return its ids', async () => {
     const a = arrays();
     const { sha256 } = await putBlob(db, BUCKETS.datasets, 'ds-old', packArrays({ X: a.X, y: a.y, train: a.train, holdout: a.holdout }, { holdoutUserIds: a.holdoutUserIds, trainUserIds: a.trainUserIds }));
