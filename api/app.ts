@@ -6,6 +6,7 @@ import { observeRequests } from './observe';
 import type { AppDeps } from './deps';
 import { openApiDocument } from './openapi';
 import { predictHandler } from './routes/predict';
+import { JSON_LIMIT_BYTES } from './fast-predict';
 import { requireJson } from './validation';
 import { batchRouter } from './routes/batch';
 import { modelsRouter } from './routes/models';
@@ -18,8 +19,8 @@ import { audiencesRouter } from './routes/audiences';
 
 export type { AppDeps };
 
-/** Largest JSON body: PREDICT_MAX_BATCH users of generous size fit; anything bigger is 413. */
-const JSON_LIMIT = '2mb';
+/** Largest JSON body: PREDICT_MAX_BATCH users of generous size fit; anything bigger is 413 (the fast path uses the same). */
+const JSON_LIMIT = JSON_LIMIT_BYTES;
 
 /** Builds the Express app without listening (tests drive it over a real socket). */
 export function createApp(deps: AppDeps): Express {
@@ -32,8 +33,8 @@ export function createApp(deps: AppDeps): Express {
   // request id, access log line and metrics: one middleware, one listener per request
   app.use(observeRequests(full.metrics!, full.log));
   app.use(express.json({ limit: JSON_LIMIT, strict: true }));
-  // the hot route first: no route before it could match POST /v1/predict, so only the routers it
-  // no longer walks through change
+  // The hot route first (no route before it could match POST /v1/predict). The server answers the
+  // plain JSON form of it before Express (api/fast-predict.ts); this route takes the other forms.
   app.post('/v1/predict', requireJson, predictHandler(full));
   // Built once per app: the document depends only on the config, and generating it walks every schema.
   const openapi = openApiDocument(full.config);

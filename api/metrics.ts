@@ -45,13 +45,33 @@ export class Metrics {
     this.uptime = new Gauge({ name: 'retail24_process_uptime_seconds', help: 'Seconds since this API process started.', registers });
   }
 
+  /**
+   * The label children per request (method, route, status), looked up once and kept: prom-client
+   * sorts and joins the label names on every labelled call, twice per request on the hot path.
+   * Bounded: routes are patterns, methods and statuses few.
+   */
+  private readonly perRequest = new Map<string, { count: ReturnType<Counter<'method' | 'route' | 'status'>['labels']>; latency: ReturnType<Histogram<'method' | 'route'>['labels']> }>();
+  private readonly perModel = new Map<string, ReturnType<Counter<'model' | 'version'>['labels']>>();
+
   observe(method: string, route: string, status: number, seconds: number): void {
-    this.requests.inc({ method, route, status: String(status) });
-    this.latency.observe({ method, route }, seconds);
+    const key = `${method} ${route} ${status}`;
+    let c = this.perRequest.get(key);
+    if (!c) {
+      c = { count: this.requests.labels(method, route, String(status)), latency: this.latency.labels(method, route) };
+      this.perRequest.set(key, c);
+    }
+    c.count.inc();
+    c.latency.observe(seconds);
   }
 
   countPredictions(model: string, version: number, n: number): void {
-    this.predictions.inc({ model, version: String(version) }, n);
+    const key = `${model}@${version}`;
+    let c = this.perModel.get(key);
+    if (!c) {
+      c = this.predictions.labels(model, String(version));
+      this.perModel.set(key, c);
+    }
+    c.inc(n);
   }
 
   /** The exposition text (Prometheus text format 0.0.4). */

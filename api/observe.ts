@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Request, RequestHandler, Response } from 'express';
 import type { Logger } from '../obs/logger';
 import type { Metrics } from './metrics';
@@ -37,23 +38,33 @@ function routeLabel(req: Request): string {
  */
 export function observeRequests(metrics: Metrics, log: Logger | undefined): RequestHandler {
   return (req, res, next) => {
-    const t0 = performance.now();
-    const given = req.headers['x-request-id'];
-    const id = typeof given === 'string' && SANE_ID.test(given) ? given : randomUUID();
-    res.setHeader('X-Request-Id', id);
-    res.locals.requestId = id;
-    res.once('close', () => {
-      const ms = performance.now() - t0;
-      const finished = res.writableFinished;
-      const status = res.statusCode;
-      if (finished) metrics.observe(req.method, routeLabel(req), status, ms / 1000);
-      if (!log) return;
-      const line = { req: { id, method: req.method, url: req.originalUrl }, res: { statusCode: finished ? status : null }, responseTime: Math.round(ms) };
-      if (!finished) log.warn(line, 'request aborted');
-      else if (status >= 500) log.error(line, 'request errored');
-      else if (status >= 400) log.warn(line, 'request completed');
-      else log.info(line, 'request completed');
-    });
+    res.locals.requestId = observeResponse(req, res, metrics, log, () => routeLabel(req), () => req.originalUrl);
     next();
   };
+}
+
+/**
+ * What {@link observeRequests} does for one request, for a handler outside Express (the
+ * /v1/predict fast path, api/fast-predict.ts): gives it its id (sets `X-Request-Id`, returns the
+ * id) and, when the response is done, records the metrics under `route()` and writes the access
+ * line with `url()`.
+ */
+export function observeResponse(req: IncomingMessage, res: ServerResponse, metrics: Metrics, log: Logger | undefined, route: () => string, url: () => string | undefined): string {
+  const t0 = performance.now();
+  const given = req.headers['x-request-id'];
+  const id = typeof given === 'string' && SANE_ID.test(given) ? given : randomUUID();
+  res.setHeader('X-Request-Id', id);
+  res.once('close', () => {
+    const ms = performance.now() - t0;
+    const finished = res.writableFinished;
+    const status = res.statusCode;
+    if (finished) metrics.observe(req.method ?? '', route(), status, ms / 1000);
+    if (!log) return;
+    const line = { req: { id, method: req.method, url: url() }, res: { statusCode: finished ? status : null }, responseTime: Math.round(ms) };
+    if (!finished) log.warn(line, 'request aborted');
+    else if (status >= 500) log.error(line, 'request errored');
+    else if (status >= 400) log.warn(line, 'request completed');
+    else log.info(line, 'request completed');
+  });
+  return id;
 }

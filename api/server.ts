@@ -1,9 +1,11 @@
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { loadConfig, type Config } from '../config';
 import { connectStore, type Store } from '../store/db';
 import { ensureIndexes } from '../store/collections';
 import { PredictionLog } from '../store/predictions';
 import { createApp } from './app';
+import { withFastPredict } from './fast-predict';
+import { Metrics } from './metrics';
 import { ModelHolder } from './model-holder';
 import { connectClient } from '../client/connection';
 import type { Client } from '@temporalio/client';
@@ -41,9 +43,11 @@ export async function startApi(config: Config, opts: { temporalUiUrl?: string | 
   models.start();
   const predictionLog = new PredictionLog(store.db, { onError: (err, lost) => logger.error({ err, lost }, 'prediction log: insert failed, records dropped') });
   predictionLog.start();
-  const app = createApp({ db: store.db, config, models, predictionLog, temporal, temporalUiUrl: opts.temporalUiUrl ?? config.TEMPORAL_UI_URL ?? null, log: logger });
+  const deps = { db: store.db, config, models, predictionLog, temporal, temporalUiUrl: opts.temporalUiUrl ?? config.TEMPORAL_UI_URL ?? null, log: logger, metrics: new Metrics() };
+  // POST /v1/predict answered before Express (api/fast-predict.ts), everything else by the app
+  const listener = withFastPredict(createApp(deps), deps);
   const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(config.PORT, config.HOST, () => resolve(s));
+    const s = createServer(listener).listen(config.PORT, config.HOST, () => resolve(s));
     s.once('error', (err: NodeJS.ErrnoException) => reject(err.code === 'EADDRINUSE' ? new Error(`port ${config.PORT} on ${config.HOST} is already in use: stop the other process or set PORT`) : err));
   });
   const addr = server.address();

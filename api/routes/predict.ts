@@ -20,30 +20,38 @@ function explainFlag(v: unknown): boolean {
 }
 
 /**
- * POST /v1/predict: one user object, or an array of up to PREDICT_MAX_BATCH users. The app mounts
- * it directly (`app.post`, after `requireJson`), not through a Router: the hot route skips a
- * nested router's dispatch.
+ * The response body of POST /v1/predict: one user object, or an array of up to
+ * PREDICT_MAX_BATCH users; `explain` is the query parameter as parsed (one value or several).
+ * Scores, logs the predictions and counts them. Shared by the Express route and the fast path
+ * (api/fast-predict.ts). @throws HttpError naming what is wrong
+ */
+export function predictResponse(deps: AppDeps, body: unknown, explainParam: unknown, requestId: string): object {
+  const m = currentModel(deps);
+  if (body === undefined) throw new HttpError(400, 'invalid-body', 'send a JSON body with Content-Type: application/json');
+  const model = servingShape(m).modelInfo;
+  const explain = explainParam !== undefined && explainFlag(explainParam);
+  if (Array.isArray(body)) {
+    if (body.length === 0) throw new HttpError(400, 'invalid-body', 'body array is empty');
+    if (body.length > deps.config.PREDICT_MAX_BATCH) throw new HttpError(413, 'too-many-users', `body has ${body.length} users; the limit is ${deps.config.PREDICT_MAX_BATCH}`);
+    if (explain && body.length > deps.config.EXPLAIN_MAX_BATCH) throw new HttpError(413, 'too-many-to-explain', `explain=true takes at most ${deps.config.EXPLAIN_MAX_BATCH} users per request (an exact explanation costs up to ~40 ms each); got ${body.length}`);
+    const scored = scoreMany(m, body, explain);
+    deps.predictionLog?.record(model, scored);
+    deps.metrics?.countPredictions(m.modelName, m.version, scored.length);
+    return { requestId, model, predictions: scored.map(({ firstOpen: _f, ...p }) => p) };
+  }
+  const p = scoreOne(m, body, '', explain);
+  deps.predictionLog?.recordOne(m.modelName, m.version, p.user_id, p.probability, p.decision, p.firstOpen);
+  deps.metrics?.countPredictions(m.modelName, m.version, 1);
+  return { requestId, model, user_id: p.user_id, probability: p.probability, decision: p.decision, percentile: p.percentile, ...(p.explanation ? { explanation: p.explanation } : {}) };
+}
+
+/**
+ * POST /v1/predict through Express: the requests the fast path hands on (another Content-Type
+ * spelling, a compressed body, a trailing slash). The app mounts it directly (`app.post`, after
+ * `requireJson`), not through a Router.
  */
 export function predictHandler(deps: AppDeps): RequestHandler {
   return (req, res) => {
-    const m = currentModel(deps);
-    if (req.body === undefined) throw new HttpError(400, 'invalid-body', 'send a JSON body with Content-Type: application/json');
-    const requestId = requestIdOf(res);
-    const model = servingShape(m).modelInfo;
-    const explain = req.query.explain !== undefined && explainFlag(req.query.explain);
-    if (Array.isArray(req.body)) {
-      if (req.body.length === 0) throw new HttpError(400, 'invalid-body', 'body array is empty');
-      if (req.body.length > deps.config.PREDICT_MAX_BATCH) throw new HttpError(413, 'too-many-users', `body has ${req.body.length} users; the limit is ${deps.config.PREDICT_MAX_BATCH}`);
-      if (explain && req.body.length > deps.config.EXPLAIN_MAX_BATCH) throw new HttpError(413, 'too-many-to-explain', `explain=true takes at most ${deps.config.EXPLAIN_MAX_BATCH} users per request (an exact explanation costs up to ~40 ms each); got ${req.body.length}`);
-      const scored = scoreMany(m, req.body, explain);
-      deps.predictionLog?.record(model, scored);
-      deps.metrics?.countPredictions(m.modelName, m.version, scored.length);
-      res.json({ requestId, model, predictions: scored.map(({ firstOpen: _f, ...p }) => p) });
-      return;
-    }
-    const p = scoreOne(m, req.body, '', explain);
-    deps.predictionLog?.recordOne(m.modelName, m.version, p.user_id, p.probability, p.decision, p.firstOpen);
-    deps.metrics?.countPredictions(m.modelName, m.version, 1);
-    res.json({ requestId, model, user_id: p.user_id, probability: p.probability, decision: p.decision, percentile: p.percentile, ...(p.explanation ? { explanation: p.explanation } : {}) });
+    res.json(predictResponse(deps, req.body, req.query.explain, requestIdOf(res)));
   };
 }

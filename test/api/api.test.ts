@@ -125,6 +125,44 @@ describe('scoring API over HTTP against the MongoDB-protocol server', () => {
     expect(huge.json.error.code).toBe('body-too-large');
   });
 
+  // The plain JSON form of POST /v1/predict is answered before Express (api/fast-predict.ts); any
+  // other spelling of the content type takes the Express route. Both must answer every body alike.
+  it.each([
+    ['one user', JSON.stringify(USER), ''],
+    ['an array', JSON.stringify([USER, { ...USER, user_id: 'u2', age: null }]), ''],
+    ['explain=true', JSON.stringify(USER), '?explain=true'],
+    ['a bad explain', JSON.stringify(USER), '?explain=maybe'],
+    ['two explain values', JSON.stringify(USER), '?explain=true&explain=false'],
+    ['an unknown field', JSON.stringify({ ...USER, colour: 'red' }), ''],
+    ['an empty array', '[]', ''],
+    ['too many users', JSON.stringify(Array.from({ length: 51 }, () => USER)), ''],
+    ['a JSON string', '"hello"', ''],
+    ['broken JSON', '{"user_id":', ''],
+    ['an empty body', '', ''],
+    ['a byte-order mark', `\ufeff${JSON.stringify(USER)}`, ''],
+  ])('when %s is posted as application/json and with a charset, then both answers are the same', async (_what, raw, query) => {
+    const fast = await call(`${api.url}/v1/predict${query}`, { raw });
+    const viaExpress = await call(`${api.url}/v1/predict${query}`, { raw, type: 'application/json; charset=utf-8' });
+    expect(fast.status).toBe(viaExpress.status);
+    expect(fast.headers.get('content-type')).toBe(viaExpress.headers.get('content-type'));
+    const strip = (j: { requestId?: string; error?: { code: string; message: string } }) => (j.error ? { code: j.error.code } : { ...j, requestId: undefined });
+    expect(strip(fast.json)).toEqual(strip(viaExpress.json));
+    if (fast.json.requestId) expect(fast.headers.get('x-request-id')).toBe(fast.json.requestId);
+  });
+
+  it('when a body over the limit is posted on the fast path, declared or streamed, then 413 body-too-large', async () => {
+    const big = JSON.stringify({ user_id: 'x'.repeat(2_200_000) });
+    const declared = await call(`${api.url}/v1/predict`, { raw: big });
+    expect([declared.status, declared.json.error.code]).toEqual([413, 'body-too-large']);
+    // no content-length: the limit is found while reading
+    const streamed = await fetch(`${api.url}/v1/predict`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, duplex: 'half',
+      body: new ReadableStream({ start(c) { c.enqueue(new TextEncoder().encode(big)); c.close(); } }),
+    } as RequestInit);
+    expect(streamed.status).toBe(413);
+    expect(((await streamed.json()) as { error: { code: string } }).error.code).toBe('body-too-large');
+  });
+
   describe('auth on mutating endpoints', () => {
     const body = { version: 1, reason: 'auth test' };
     it('when no token is sent, then 401 JSON', async () => {
