@@ -14,6 +14,26 @@ export function heartbeat(details: unknown): void {
   current()?.heartbeat(details);
 }
 
+/** How often {@link withKeepalive} repeats the last heartbeat (the heavy activities' timeout is 30 s). */
+const KEEPALIVE_MS = 5000;
+
+/**
+ * Runs `fn` and heartbeats every KEEPALIVE_MS with the last details `fn` gave `beat` (starting
+ * with `first`): an activity that waits (for the server's first batch, for the process's forest
+ * threads held by another fit, through a quantisation) is not taken for a dead worker. `beat`
+ * heartbeats at once as well.
+ */
+export async function withKeepalive<T>(first: unknown, fn: (beat: (details: unknown) => void) => Promise<T>): Promise<T> {
+  let last = first;
+  const keepalive = setInterval(() => heartbeat(last), KEEPALIVE_MS);
+  try {
+    heartbeat(first);
+    return await fn((d) => heartbeat((last = d)));
+  } finally {
+    clearInterval(keepalive);
+  }
+}
+
 /** The details of the last heartbeat of a previous attempt, for resuming after a retry. */
 export function resumeDetails<T>(): T | undefined {
   return current()?.info?.heartbeatDetails as T | undefined;

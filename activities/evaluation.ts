@@ -16,7 +16,7 @@ import type { TreeArrays } from '../ml/forest-core';
 import { trainView } from './training';
 import { meanAbsContributions } from '../ml/explain';
 import type { Params, ThresholdChoice } from '../common/workflow-types';
-import { activityLog, heartbeat, nonRetryable, FAILURE_TYPES } from './context';
+import { activityLog, nonRetryable, withKeepalive, FAILURE_TYPES } from './context';
 import type { ActivityDeps } from './deps';
 
 export interface RefitSummary {
@@ -153,10 +153,10 @@ export function createEvaluationActivities({ db, workerIdentity }: ActivityDeps)
         throw nonRetryable(FAILURE_TYPES.badConfig, err);
       }
       const t0 = Date.now();
-      const trees = await fitTreeRange(view.X, view.y, opts, range, {
-        onProgress: (d: number, t: number) => heartbeat({ treesDone: d, trees: t, shard: args.index }),
+      const trees = await withKeepalive({ shard: args.index, stage: 'fitting' }, (beat) => fitTreeRange(view.X, view.y, opts, range, {
+        onProgress: (d: number, t: number) => beat({ treesDone: d, trees: t, shard: args.index }),
         onWarning: (m: string) => activityLog().warn(m),
-      }, view.rows);
+      }, view.rows));
       const meta: Omit<TreeShardSummary, 'blob'> = { index: args.index, count: args.count, ...range, fitMs: Date.now() - t0, workerIdentity };
       const blob = await putBlob(db, BUCKETS.models, id, packArrays(treesToArrays(trees, view.X.cols), { ...meta }), { runId: args.runId, shard: args.index });
       return { ...meta, blob };
@@ -184,10 +184,10 @@ export function createEvaluationActivities({ db, workerIdentity }: ActivityDeps)
       const yTrain = takeLabels(y, train);
       const forest = args.shards?.length
         ? await mergeShards(db, args.shards, refitOptions(args), cols)
-        : await fitEngine(args.engine, X, yTrain, refitOptions(args), {
-          onProgress: (d: number, t: number) => heartbeat({ treesDone: d, trees: t }),
+        : await withKeepalive({ stage: 'fitting' }, (beat) => fitEngine(args.engine, X, yTrain, refitOptions(args), {
+          onProgress: (d: number, t: number) => beat({ treesDone: d, trees: t }),
           onWarning: (m: string) => activityLog().warn(m),
-        }, train);
+        }, train));
       const fitMs = Date.now() - t0;
       const yh = takeLabels(y, holdout);
       const raw = predictProbaAt(forest, X, holdout);

@@ -7,7 +7,7 @@ import { fitFeatureSpec, transformBatch, type FeatureSpec } from '../data/featur
 import { splitHoldout } from '../data/split';
 import { ReferenceSketch } from '../ml/drift';
 import type { SnapshotSummary, TrainingSettings } from '../common/workflow-types';
-import { heartbeat, nonRetryable, FAILURE_TYPES } from './context';
+import { nonRetryable, withKeepalive, FAILURE_TYPES } from './context';
 import type { ActivityDeps } from './deps';
 
 /** Fewer labelled rows than this cannot fill k stratified folds plus a holdout meaningfully. */
@@ -15,7 +15,6 @@ const MIN_ROWS = 50;
 
 /** Rows per transformBatch call: records are rebuilt from columns a chunk at a time, then dropped. */
 const TRANSFORM_CHUNK = 4096;
-const KEEPALIVE_MS = 5000;
 
 type SnapshotSettings = Pick<TrainingSettings, 'splitStrategy' | 'holdoutFraction' | 'seed'>;
 
@@ -53,7 +52,7 @@ function* transformChunks(spec: FeatureSpec, cols: UserColumns): Generator<{ X: 
  * screens from the holdout would leak) in the ingest mapping's zone, transform all rows, store
  * the matrix once under a content-derived id. Same users + same settings → same id (idempotent).
  */
-async function build(db: Db, settings: SnapshotSettings, beat: (d: Record<string, unknown>) => void): Promise<SnapshotSummary> {
+async function build(db: Db, settings: SnapshotSettings, beat: (d: unknown) => void): Promise<SnapshotSummary> {
   // Columns, not an array of records: the snapshot's heap stays ~100 MB per million users
   // (docs/decisions.md), so the worker can run under a heap cap that keeps ingest memory bounded.
   // Calendar features in the users' own zone (the ingest mapping's), part of the snapshot's identity.
@@ -142,15 +141,9 @@ async function build(db: Db, settings: SnapshotSettings, beat: (d: Record<string
 export function createFeatureActivities({ db }: ActivityDeps) {
   return {
     async buildSnapshot(settings: SnapshotSettings): Promise<SnapshotSummary> {
-      // Liveness, not progress: the server sorts every labelled user before the first arrives. Without
+      // Liveness, not progress: the server may take long before the first users arrive. Without
       // this beat a 200k-user snapshot on FerretDB hit the 30 s heartbeat timeout on all 5 attempts (measured).
-      let last: Record<string, unknown> = { stage: 'starting' };
-      const keepalive = setInterval(() => heartbeat(last), KEEPALIVE_MS);
-      try {
-        return await build(db, settings, (d) => heartbeat((last = d)));
-      } finally {
-        clearInterval(keepalive);
-      }
+      return withKeepalive({ stage: 'starting' }, (beat) => build(db, settings, beat));
     },
   };
 }

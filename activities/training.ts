@@ -12,7 +12,7 @@ import { stratifiedKFold } from '../ml/cv';
 import { chooseThreshold } from '../ml/threshold';
 import type { Matrix } from '../ml/matrix';
 import type { CellResult, CellTask, ParamGrid, Params, SelectionSummary, TrainingSettings } from '../common/workflow-types';
-import { activityLog, heartbeat, nonRetryable, FAILURE_TYPES } from './context';
+import { activityLog, nonRetryable, withKeepalive, FAILURE_TYPES } from './context';
 import type { ActivityDeps } from './deps';
 
 /**
@@ -92,14 +92,18 @@ export function createTrainingActivities({ db, workerIdentity }: ActivityDeps) {
       const _id = `${task.runId}:${task.cellKey}:${task.foldIndex}`;
       const done = await findCell(db, _id);
       if (done) return { cellKey: done.cellKey, foldIndex: done.foldIndex, score: done.score, metrics: { ...done.metrics }, fitMs: done.fitMs, workerIdentity: done.workerIdentity };
-      const view = await trainView(db, task.datasetId);
-      const folds = foldsOf(view, task.folds, task.seed);
       let r: Awaited<ReturnType<typeof runCvCell>>;
       try {
-        r = await runCvCell({
-          X: view.X, rows: view.rows, y: view.y, folds, foldIndex: task.foldIndex, params: paramsToOptions(task.params, task.engine),
-          engine: task.engine, scoring: task.scoring, targetRecall: task.targetRecall, seed: task.seed,
-          hooks: { onProgress: (d: number, t: number) => heartbeat({ treesDone: d, trees: t }), onWarning: (m: string) => activityLog().warn(m) },
+        // kept alive through the dataset's load, the quantisation and a wait for the process's threads
+        r = await withKeepalive({ stage: 'loading' }, async (beat) => {
+          const view = await trainView(db, task.datasetId);
+          const folds = foldsOf(view, task.folds, task.seed);
+          beat({ stage: 'fitting' });
+          return runCvCell({
+            X: view.X, rows: view.rows, y: view.y, folds, foldIndex: task.foldIndex, params: paramsToOptions(task.params, task.engine),
+            engine: task.engine, scoring: task.scoring, targetRecall: task.targetRecall, seed: task.seed,
+            hooks: { onProgress: (d: number, t: number) => beat({ treesDone: d, trees: t }), onWarning: (m: string) => activityLog().warn(m) },
+          });
         });
       } catch (err) {
         if (err instanceof RangeError) throw nonRetryable(FAILURE_TYPES.badConfig, err);

@@ -38,12 +38,17 @@ async function growInProcess(q: Quantized, y: Uint8Array, params: CoreParams, fi
 
 let nextJob = 1;
 
-function growOnThreads(q: Quantized, y: Uint8Array, params: CoreParams, first: number, trees: (TreeArrays | undefined)[], nThreads: number, hooks: FitHooks, done: { n: number }): Promise<void> {
+async function growOnThreads(q: Quantized, y: Uint8Array, params: CoreParams, first: number, trees: (TreeArrays | undefined)[], nThreads: number, hooks: FitHooks, done: { n: number }): Promise<void> {
   const sharedY = new Uint8Array(new SharedArrayBuffer(y.length));
   sharedY.set(y);
   const job = nextJob++;
   const data: ThreadData = { codes: q.codes, y: sharedY, rows: q.rows, cols: q.cols, stride: q.stride, edges: q.edges, edgeOffsets: q.edgeOffsets, params };
-  const workers = acquireWorkers(nThreads);
+  // waits while another fit of this process holds the threads (thread-pool.ts: one per core)
+  const workers = await acquireWorkers(nThreads);
+  if (hooks.signal?.aborted) {
+    releaseWorkers(workers, true);
+    hooks.signal.throwIfAborted();
+  }
   let next = 0;
   return new Promise<void>((resolve, reject) => {
     let settled = false;

@@ -4,6 +4,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { makeSyntheticData } from '../../../testkit/synthetic';
 import { fitRandomForest } from '../../../ml/forest';
+import { poolState, threadCap } from '../../../ml/thread-pool';
 
 const run = promisify(execFile);
 
@@ -35,6 +36,24 @@ describe('forest training threads', () => {
     const pooled = await fitRandomForest(second.X, second.y, { nEstimators: 6, nThreads: 2 });
     const local = await fitRandomForest(second.X, second.y, { nEstimators: 6, nThreads: 1 });
     expect(Array.from(pooled.predictProba(second.X))).toEqual(Array.from(local.predictProba(second.X)));
+  }, 60_000);
+
+  // Two fits at once (two grid cells on one worker) asked for two threads each: four threads on
+  // two cores, each with a workspace of its fit's rows. Now the second waits for the first's.
+  it('when three fits ask for threads at once, then no more than one per core are handed out and each fit equals its in-process fit', async () => {
+    const data = [1, 2, 3].map((seed) => makeSyntheticData(800, 8, seed));
+    let most = 0;
+    let queued = 0;
+    const watch = setInterval(() => { const s = poolState(); most = Math.max(most, s.busy); queued = Math.max(queued, s.waiting); }, 1);
+    const fits = await Promise.all(data.map((d) => fitRandomForest(d.X, d.y, { nEstimators: 30, nThreads: 2 })));
+    clearInterval(watch);
+    expect(most).toBeLessThanOrEqual(threadCap());
+    if (threadCap() <= 2) expect(queued).toBeGreaterThan(0); // on two cores the later fits waited
+    expect(poolState()).toMatchObject({ busy: 0, waiting: 0 });
+    for (const [i, d] of data.entries()) {
+      const local = await fitRandomForest(d.X, d.y, { nEstimators: 30, nThreads: 1 });
+      expect(Array.from(fits[i]!.predictProba(d.X))).toEqual(Array.from(local.predictProba(d.X)));
+    }
   }, 60_000);
 
   for (const nThreads of [1, 2]) {
