@@ -49,12 +49,16 @@ export interface DatasetUsers {
   trainUserIds: string[];
 }
 
-export interface DatasetArrays extends DatasetUsers {
+/** A snapshot's matrix, labels and split: what grid cells and the refit read. */
+export interface DatasetMatrix {
   X: Float64Array;
   y: Uint8Array;
   train: Int32Array;
   holdout: Int32Array;
 }
+
+/** Everything a snapshot stores. */
+export type DatasetArrays = DatasetMatrix & DatasetUsers;
 
 const usersBlobId = (datasetId: string) => `${datasetId}:users`;
 
@@ -100,7 +104,8 @@ export async function getDatasetDoc(db: Db, id: string): Promise<DatasetDoc | nu
   return db.collection<DatasetDoc>(COLLECTIONS.datasets).findOne({ _id: id });
 }
 
-interface Cached { doc: DatasetDoc; arrays: DatasetArrays; bytes: number }
+/** A loaded matrix; `users` only for snapshots from before the users blob (their ids come with the matrix). */
+interface Cached { doc: DatasetDoc; arrays: DatasetMatrix; users?: DatasetUsers; bytes: number }
 const cache = new Map<string, Cached>();
 
 /**
@@ -125,11 +130,13 @@ function remember(id: string, value: Cached): void {
 }
 
 /**
- * Loads a snapshot with its arrays, checksum-verified. Kept in a small per-process cache:
- * grid-search cells on one worker share the same dataset, and it is immutable by id. The arrays
- * are views of the one buffer the blob was read into (the matrix is held once).
+ * Loads a snapshot's matrix, labels and split, checksum-verified. Kept in a small per-process
+ * cache: grid-search cells on one worker share the same dataset, and it is immutable by id. The
+ * arrays are views of the one buffer the blob was read into (the matrix is held once). The user
+ * ids are not loaded ({@link loadDatasetUsers}): a million of them were 60 MB of a worker's heap
+ * that no grid cell reads.
  */
-export async function loadDataset(db: Db, id: string): Promise<{ doc: DatasetDoc; arrays: DatasetArrays } | null> {
+export async function loadDataset(db: Db, id: string): Promise<{ doc: DatasetDoc; arrays: DatasetMatrix } | null> {
   const hit = cache.get(id);
   if (hit) {
     remember(id, hit);
@@ -152,11 +159,11 @@ async function readDataset(db: Db, id: string): Promise<Cached | null> {
   if (!doc) return null;
   const buf = await getBlob(db, BUCKETS.datasets, id, doc.blobSha256);
   const { arrays, meta } = unpackArrays(buf, { views: true });
-  const users = doc.usersBlobSha256 ? await readUsers(db, doc) : usersOf(meta);
   const value: Cached = {
     doc,
     bytes: buf.byteLength,
-    arrays: { X: arrays.X as Float64Array, y: arrays.y as Uint8Array, train: arrays.train as Int32Array, holdout: arrays.holdout as Int32Array, ...users },
+    arrays: { X: arrays.X as Float64Array, y: arrays.y as Uint8Array, train: arrays.train as Int32Array, holdout: arrays.holdout as Int32Array },
+    ...(doc.usersBlobSha256 ? {} : { users: usersOf(meta) }),
   };
   remember(id, value);
   return value;
@@ -176,15 +183,11 @@ async function readUsers(db: Db, doc: DatasetDoc): Promise<DatasetUsers> {
  * from before the users blob existed are read whole, once, through {@link loadDataset}.
  */
 export async function loadDatasetUsers(db: Db, id: string): Promise<{ doc: DatasetDoc; users: DatasetUsers } | null> {
-  const hit = cache.get(id);
-  if (hit) return { doc: hit.doc, users: hit.arrays };
-  const doc = await getDatasetDoc(db, id);
+  const doc = cache.get(id)?.doc ?? (await getDatasetDoc(db, id));
   if (!doc) return null;
-  if (!doc.usersBlobSha256) {
-    const whole = await loadDataset(db, id);
-    return whole && { doc: whole.doc, users: whole.arrays };
-  }
-  return { doc, users: await readUsers(db, doc) };
+  if (doc.usersBlobSha256) return { doc, users: await readUsers(db, doc) };
+  await loadDataset(db, id);
+  return { doc, users: cache.get(id)?.users ?? { holdoutUserIds: [], trainUserIds: [] } };
 }
 
 export async function latestDataset(db: Db): Promise<DatasetDoc | null> {

@@ -5,7 +5,7 @@ import { COLLECTIONS } from '../../store/collections';
 import { columnRecord, countLabelStates, tallyUsers, usersInWindow, usersInWindows, docToRecord, loadLabelledColumns, recordHash, type UserDoc } from '../../store/users';
 import { fitFeatureSpec, transformBatch } from '../../data/features';
 import { referenceHistograms } from '../../ml/drift';
-import { loadDataset } from '../../store/datasets';
+import { loadDataset, loadDatasetUsers } from '../../store/datasets';
 import { createFeatureActivities } from '../../activities/features';
 import { loadConfig } from '../../config';
 import { MockActivityEnvironment } from '@temporalio/testing';
@@ -119,7 +119,7 @@ describe('snapshot from columns', () => {
     const spec = fitFeatureSpec(Array.from(ds.arrays.train, (i) => records[i]!));
     expect(ds.doc.spec).toEqual(spec);
     expect(Array.from(ds.arrays.X)).toEqual(Array.from(transformBatch(spec, records)));
-    expect(ds.arrays.holdoutUserIds).toEqual(Array.from(ds.arrays.holdout, (i) => records[i]!.userId));
+    expect((await loadDatasetUsers(db, summary.datasetId))!.users.holdoutUserIds).toEqual(Array.from(ds.arrays.holdout, (i) => records[i]!.userId));
   });
 });
 

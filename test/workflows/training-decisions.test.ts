@@ -8,7 +8,7 @@ import { uploadFile } from '../../store/uploads';
 import { trainingSettings } from '../../config';
 import { WORKFLOW_TYPES, trainingWorkflowId } from '../../common/constants';
 import { getVersion } from '../../store/registry';
-import { loadDataset } from '../../store/datasets';
+import { loadDataset, loadDatasetUsers } from '../../store/datasets';
 import { loadVersion } from '../../store/model-loader';
 import { COLLECTIONS } from '../../store/collections';
 import { generateToFiles } from '../../data/generator';
@@ -71,13 +71,13 @@ afterAll(async () => {
 describe('a holdout neither model has seen (production on a subset, candidate on a superset)', () => {
   it('when the candidate is compared, then none of its holdout users were production training rows', async () => {
     const [pv, cv] = await Promise.all([getVersion(h.store.db, 'gate', 1), getVersion(h.store.db, 'gate', 2)]);
-    const [pd, cd] = await Promise.all([loadDataset(h.store.db, pv!.datasetId), loadDataset(h.store.db, cv!.datasetId)]);
-    const prodTrain = new Set(pd!.arrays.trainUserIds);
+    const [pd, cd] = await Promise.all([loadDatasetUsers(h.store.db, pv!.datasetId), loadDatasetUsers(h.store.db, cv!.datasetId)]);
+    const prodTrain = new Set(pd!.users.trainUserIds);
     // The first round re-split every snapshot with one seed: ~72 % of this holdout was production's training data.
-    expect(cd!.arrays.holdoutUserIds.filter((id) => prodTrain.has(id))).toEqual([]);
+    expect(cd!.users.holdoutUserIds.filter((id) => prodTrain.has(id))).toEqual([]);
     // And every production holdout user is still in the candidate's holdout: a user never changes side.
-    const candHold = new Set(cd!.arrays.holdoutUserIds);
-    expect(pd!.arrays.holdoutUserIds.every((id) => candHold.has(id))).toBe(true);
+    const candHold = new Set(cd!.users.holdoutUserIds);
+    expect(pd!.users.holdoutUserIds.every((id) => candHold.has(id))).toBe(true);
     expect(cv!.promotion).toMatchObject({ comparedWith: 1, excludedSeenByProduction: 0, sawNewerData: true, n: cand.snapshot.holdoutRows });
     expect(pv!.trainFingerprint).not.toBe(cv!.trainFingerprint);
   });
@@ -111,10 +111,11 @@ describe('settings, leakage and time zones travel with the run', () => {
     const m = await loadVersion(h2.store.db, 'leaky', leaky.version.version);
     expect(m!.spec.timezone).toBe('America/New_York');
     const ds = await loadDataset(h2.store.db, m!.doc.datasetId);
+    const { users } = (await loadDatasetUsers(h2.store.db, m!.doc.datasetId))!;
     const line = readFileSync(csvLeaky, 'utf8').split('\n')[1]!;
     const [userId, firstOpen] = line.split(',');
-    const i = ds!.arrays.trainUserIds.indexOf(userId!);
-    const row = i >= 0 ? ds!.arrays.train[i]! : ds!.arrays.holdout[ds!.arrays.holdoutUserIds.indexOf(userId!)]!;
+    const i = users.trainUserIds.indexOf(userId!);
+    const row = i >= 0 ? ds!.arrays.train[i]! : ds!.arrays.holdout[users.holdoutUserIds.indexOf(userId!)]!;
     const cols = ds!.doc.cols;
     const stored = ds!.arrays.X.subarray(row * cols, (row + 1) * cols);
     // The generator writes UTC wall times; read as New York time they are 5 h later in UTC.
