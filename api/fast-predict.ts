@@ -92,7 +92,7 @@ export function withFastPredict(app: (req: IncomingMessage, res: ServerResponse)
         const text = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks, size).toString('utf8');
         const q = url.indexOf('?');
         const explain = q < 0 ? undefined : parseQuery(url.slice(q + 1)).explain;
-        send(res, 200, predictResponse(deps, parseJson(text), explain, id));
+        predictResponse(deps, parseJson(text), explain, id).then((body) => send(res, 200, body), fail);
       } catch (err) {
         fail(err);
       }

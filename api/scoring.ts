@@ -134,9 +134,11 @@ export function scoreOne(m: LoadedModel, body: unknown, path: string, explain = 
  * `[i].field`, as scoreOne), then one matrix through the model's batch path, which gives each user
  * the same probability as predictProbaRow, bit for bit (ml/forest.ts; a test holds the route to it).
  */
-export function scoreMany(m: LoadedModel, bodies: readonly unknown[], explain = false): Scored[] {
+export async function scoreMany(m: LoadedModel, bodies: readonly unknown[], explain = false): Promise<Scored[]> {
   if (explain) return bodies.map((u, i) => scoreOne(m, u, `[${i}].`, true));
   const users = bodies.map((u, i) => validUser(m, u, `[${i}].`));
-  const p = m.model.predictProba({ data: transformBatch(m.spec, users), rows: users.length, cols: m.spec.names.length });
+  const X = { data: transformBatch(m.spec, users), rows: users.length, cols: m.spec.names.length };
+  // a large batch is walked on two cores (ml/forest-pool.ts predictSplit): the same scores
+  const p = m.model.predictProbaAsync ? await m.model.predictProbaAsync(X) : m.model.predictProba(X);
   return users.map((u, i) => scored(m, u, p[i]!));
 }

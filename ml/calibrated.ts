@@ -35,7 +35,14 @@ export class CalibratedModel implements ProbabilisticModel {
   }
 
   predictProba(X: Matrix): Float64Array {
-    const p = this.raw.predictProba(X);
+    return this.calibrate(this.raw.predictProba(X));
+  }
+
+  async predictProbaAsync(X: Matrix): Promise<Float64Array> {
+    return this.calibrate(this.raw.predictProbaAsync ? await this.raw.predictProbaAsync(X) : this.raw.predictProba(X));
+  }
+
+  private calibrate(p: Float64Array): Float64Array {
     if (this.calibrator.kind === 'identity') return p;
     for (let i = 0; i < p.length; i++) p[i] = applyCalibrator(this.calibrator, p[i]!);
     return p;

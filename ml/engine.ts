@@ -12,6 +12,8 @@ export type { EngineName };
 export interface ProbabilisticModel {
   /** P(class 1) per row */
   predictProba(X: Matrix): Float64Array;
+  /** The same scores, a large batch spread over a forest thread as well (engines that can). */
+  predictProbaAsync?(X: Matrix): Promise<Float64Array>;
   predictProbaRow(row: ArrayLike<number>): number;
   /** importances summing to 1, or null when the engine cannot provide them */
   featureImportances(): Float64Array | null;

@@ -5,9 +5,11 @@
  */
 import type { Worker } from 'node:worker_threads';
 import { buildTree, createWorkspace, type CoreParams, type TreeArrays } from './forest-core';
-import type { ThreadData, ThreadReply, ThreadRequest } from './forest-thread';
+import type { PredictReply, ThreadData, ThreadReply, ThreadRequest } from './forest-thread';
+import { predictBlocks, type SharedWalk } from './forest-walk';
+import type { Matrix } from './matrix';
 import type { Quantized } from './quantize';
-import { acquireWorkers, releaseWorkers } from './thread-pool';
+import { acquireWorkers, releaseWorkers, threadCap } from './thread-pool';
 
 /** Progress, cancellation and diagnostics for a fit. */
 export interface FitHooks {
@@ -105,4 +107,39 @@ export async function growTrees(q: Quantized, y: Uint8Array, params: CoreParams,
   }
   await growInProcess(q, y, params, first, trees, hooks, done);
   return trees as TreeArrays[];
+}
+
+/** Rows from which a batch is split with a forest thread: below, a thread's round trip (~0.2 ms) outweighs half the walk. */
+export const PARALLEL_PREDICT_ROWS = 256;
+
+/**
+ * Scores the rows of X with the forest's walk, the second half on a forest thread while this
+ * thread walks the first (one per core: thread-pool.ts; alone on one core, or for small batches,
+ * all here). Each row's score is the one predictBlocks gives it on any thread. The thread's part
+ * of X is copied to shared memory (its rows' bytes, once).
+ */
+export async function predictSplit(walk: SharedWalk, X: Matrix): Promise<Float64Array> {
+  const { rows, cols } = X;
+  if (rows < PARALLEL_PREDICT_ROWS || threadCap() < 2) return predictBlocks(walk, walk.walkFeature, X.data, rows, cols);
+  const mid = rows >> 1;
+  const theirs = new Float64Array(new SharedArrayBuffer((rows - mid) * cols * 8));
+  theirs.set(X.data.subarray(mid * cols, rows * cols));
+  const [w] = await acquireWorkers(1);
+  const job = nextJob++;
+  let healthy = false;
+  try {
+    const reply = new Promise<Float64Array>((resolve, reject) => {
+      w!.on('message', (m: PredictReply) => { if (m.job === job) resolve(m.proba); });
+      w!.on('error', reject);
+      w!.on('exit', (code) => reject(new Error(`forest worker exited with code ${code}`)));
+    });
+    w!.postMessage({ job, predict: { walk, data: theirs, rows: rows - mid, cols } } satisfies ThreadRequest);
+    const out = new Float64Array(rows);
+    out.set(predictBlocks(walk, walk.walkFeature, X.data.subarray(0, mid * cols), mid, cols));
+    // a thread that failed is replaced; its rows are walked here (the same scores)
+    out.set(await reply.then((p) => { healthy = true; return p; }, () => predictBlocks(walk, walk.walkFeature, theirs, rows - mid, cols)), mid);
+    return out;
+  } finally {
+    releaseWorkers([w!], healthy);
+  }
 }

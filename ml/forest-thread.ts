@@ -6,6 +6,7 @@
 import { parentPort } from 'node:worker_threads';
 import { buildTree, createWorkspace, type CoreParams, type TreeArrays, type Workspace } from './forest-core';
 import type { Quantized } from './quantize';
+import { predictBlocks, type SharedWalk } from './forest-walk';
 
 /** A job's data; codes and y are views over SharedArrayBuffers, so posting them does not copy. */
 export interface ThreadData {
@@ -19,12 +20,27 @@ export interface ThreadData {
   params: CoreParams;
 }
 
-/** Messages to a worker: `data` starts a job, `tree` asks for one tree of it, `clear` drops the job's data. */
-export type ThreadRequest = { job: number; data: ThreadData } | { job: number; tree: number } | { job: number; clear: true };
+/** Rows of a batch for a thread to score: views of shared memory, posted without copying. */
+export interface PredictPart {
+  walk: SharedWalk;
+  data: Float64Array;
+  rows: number;
+  cols: number;
+}
+
+/**
+ * Messages to a worker: `data` starts a job, `tree` asks for one tree of it, `clear` drops the
+ * job's data; `predict` scores rows with a fitted forest (a job of its own, answered at once).
+ */
+export type ThreadRequest = { job: number; data: ThreadData } | { job: number; tree: number } | { job: number; clear: true } | { job: number; predict: PredictPart };
 export interface ThreadReply {
   job: number;
   tree: number;
   arrays: TreeArrays;
+}
+export interface PredictReply {
+  job: number;
+  proba: Float64Array;
 }
 
 export function treeBuffers(t: TreeArrays): ArrayBuffer[] {
@@ -40,7 +56,11 @@ export function runForestThread(): void {
   // million-user fold (32 MB) for as long as it waited for the next fit.
   let ws: Workspace | null = null;
   port.on('message', (msg: ThreadRequest) => {
-    if ('data' in msg) {
+    if ('predict' in msg) {
+      const { walk, data, rows, cols } = msg.predict;
+      const proba = predictBlocks(walk, walk.walkFeature, data, rows, cols);
+      port.postMessage({ job: msg.job, proba } satisfies PredictReply, [proba.buffer as ArrayBuffer]);
+    } else if ('data' in msg) {
       const d = msg.data;
       if (!ws || ws.count.length !== d.rows || ws.perm.length !== d.cols || ws.rows.length !== d.rows * d.stride) ws = createWorkspace(d.rows, d.cols, d.stride);
       current = { job: msg.job, data: d, q: { codes: d.codes, rows: d.rows, cols: d.cols, stride: d.stride, edges: d.edges, edgeOffsets: d.edgeOffsets } };

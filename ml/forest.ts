@@ -4,7 +4,8 @@
  */
 import type { CoreParams, TreeArrays } from './forest-core';
 import { featuresPerSplit, resolveForestOptions, type ForestOptions } from './forest-options';
-import { growTrees, type FitHooks } from './forest-pool';
+import { growTrees, predictSplit, type FitHooks } from './forest-pool';
+import { predictBlocks, shareWalk, walkFeatures, type SharedWalk } from './forest-walk';
 import { assertBinaryLabels, assertFinite, assertMatrix, assertRowIndex, type Matrix, type RowIndex } from './matrix';
 import { quantize } from './quantize';
 import { CorruptArtifactError } from '../common/errors';
@@ -12,9 +13,6 @@ import { buildRankLayout, packForRows, predictRowPacked, predictRowRanked, type 
 
 export { DEFAULT_FOREST_OPTIONS, resolveForestOptions, type ForestOptions } from './forest-options';
 export type { FitHooks } from './forest-pool';
-
-/** Rows per scoring block: 512 rows x 40 features x 8 B = 160 KB, inside L2 with one tree's nodes. */
-const PREDICT_BLOCK_ROWS = 512;
 
 /** The flat node arrays (ml/forest-row.ts) plus the impurity importances. */
 export interface FlatForest extends FlatNodes {
@@ -29,6 +27,8 @@ export class RandomForest {
   readonly flat: FlatForest;
   /** feature per node with leaves mapped to 0, so a walk reads a valid column at a leaf */
   private readonly walkFeature: Int32Array;
+  /** the walk's arrays on shared memory, made on the first predictProbaAsync */
+  private shared: SharedWalk | undefined;
   /** single-row layouts, built on the first predictProbaRow (models only used in batch never pay for them) */
   private ranked: RankLayout | null | undefined;
   private packed: PackedNodes | undefined;
@@ -37,7 +37,7 @@ export class RandomForest {
     this.options = options;
     this.nFeatures = nFeatures;
     this.flat = flat;
-    this.walkFeature = flat.feature.map((f) => (f < 0 ? 0 : f));
+    this.walkFeature = walkFeatures(flat.feature);
   }
 
   /** Number of trees. */
@@ -46,52 +46,22 @@ export class RandomForest {
   }
 
   /**
-   * P(class 1) per row: mean over trees of the leaf's (weighted) class-1 frequency, as scikit-learn.
-   * Rows go in cache-sized blocks, tree by tree, four rows walked together: their walks are
-   * independent, so the CPU overlaps them, and the unary `+` keeps the child choice branch-free.
+   * P(class 1) per row: mean over trees of the leaf's (weighted) class-1 frequency, as scikit-learn
+   * (the walk is ml/forest-walk.ts, which a worker thread runs as well).
    */
   predictProba(X: Matrix): Float64Array {
     assertMatrix(X, this.nFeatures);
-    const { threshold: T, left: L, value: V, roots, depths } = this.flat;
-    const F = this.walkFeature;
-    const { data, rows, cols } = X;
-    const out = new Float64Array(rows);
-    const c2 = 2 * cols;
-    const c3 = 3 * cols;
-    for (let b0 = 0; b0 < rows; b0 += PREDICT_BLOCK_ROWS) {
-      const b1 = Math.min(rows, b0 + PREDICT_BLOCK_ROWS);
-      const quads = b0 + ((b1 - b0) & ~3);
-      // per row the trees are summed in order 0..T-1, as in predictProbaRow, so both agree bit for bit
-      for (let t = 0; t < roots.length; t++) {
-        const root = roots[t];
-        const depth = depths[t];
-        let r = b0;
-        for (let base = b0 * cols; r < quads; r += 4, base += 4 * cols) {
-          let a = root;
-          let b = root;
-          let c = root;
-          let d = root;
-          for (let step = depth; step > 0; step--) {
-            a = L[a] + +(data[base + F[a]] > T[a]);
-            b = L[b] + +(data[base + cols + F[b]] > T[b]);
-            c = L[c] + +(data[base + c2 + F[c]] > T[c]);
-            d = L[d] + +(data[base + c3 + F[d]] > T[d]);
-          }
-          out[r] += V[a];
-          out[r + 1] += V[b];
-          out[r + 2] += V[c];
-          out[r + 3] += V[d];
-        }
-        for (let base = r * cols; r < b1; r++, base += cols) {
-          let a = root;
-          for (let step = depth; step > 0; step--) a = L[a] + +(data[base + F[a]] > T[a]);
-          out[r] += V[a];
-        }
-      }
-    }
-    const n = roots.length;
-    for (let r = 0; r < rows; r++) out[r] /= n;
-    return out;
+    return predictBlocks(this.flat, this.walkFeature, X.data, X.rows, X.cols);
+  }
+
+  /**
+   * {@link predictProba} of a large batch split between this thread and a forest thread (rows
+   * from PARALLEL_PREDICT_ROWS on, when the machine has a second core): each row's score is the
+   * same bit for bit, whichever thread walked it. The API's array requests take it.
+   */
+  async predictProbaAsync(X: Matrix): Promise<Float64Array> {
+    assertMatrix(X, this.nFeatures);
+    return predictSplit(this.shared ??= shareWalk(this.flat, this.walkFeature), X);
   }
 
   /**

@@ -25,7 +25,7 @@ function explainFlag(v: unknown): boolean {
  * Scores, logs the predictions and counts them. Shared by the Express route and the fast path
  * (api/fast-predict.ts). @throws HttpError naming what is wrong
  */
-export function predictResponse(deps: AppDeps, body: unknown, explainParam: unknown, requestId: string): object {
+export async function predictResponse(deps: AppDeps, body: unknown, explainParam: unknown, requestId: string): Promise<object> {
   const m = currentModel(deps);
   if (body === undefined) throw new HttpError(400, 'invalid-body', 'send a JSON body with Content-Type: application/json');
   const model = servingShape(m).modelInfo;
@@ -34,7 +34,7 @@ export function predictResponse(deps: AppDeps, body: unknown, explainParam: unkn
     if (body.length === 0) throw new HttpError(400, 'invalid-body', 'body array is empty');
     if (body.length > deps.config.PREDICT_MAX_BATCH) throw new HttpError(413, 'too-many-users', `body has ${body.length} users; the limit is ${deps.config.PREDICT_MAX_BATCH}`);
     if (explain && body.length > deps.config.EXPLAIN_MAX_BATCH) throw new HttpError(413, 'too-many-to-explain', `explain=true takes at most ${deps.config.EXPLAIN_MAX_BATCH} users per request (an exact explanation costs up to ~40 ms each); got ${body.length}`);
-    const scored = scoreMany(m, body, explain);
+    const scored = await scoreMany(m, body, explain);
     deps.predictionLog?.record(model, scored);
     deps.metrics?.countPredictions(m.modelName, m.version, scored.length);
     return { requestId, model, predictions: scored.map(({ firstOpen: _f, ...p }) => p) };
@@ -51,7 +51,7 @@ export function predictResponse(deps: AppDeps, body: unknown, explainParam: unkn
  * `requireJson`), not through a Router.
  */
 export function predictHandler(deps: AppDeps): RequestHandler {
-  return (req, res) => {
-    res.json(predictResponse(deps, req.body, req.query.explain, requestIdOf(res)));
+  return async (req, res) => {
+    res.json(await predictResponse(deps, req.body, req.query.explain, requestIdOf(res)));
   };
 }

@@ -5,6 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { makeSyntheticData } from '../../../testkit/synthetic';
 import { fitRandomForest } from '../../../ml/forest';
 import { poolState, threadCap } from '../../../ml/thread-pool';
+import { CalibratedModel } from '../../../ml/calibrated';
+import { PARALLEL_PREDICT_ROWS } from '../../../ml/forest-pool';
 
 const run = promisify(execFile);
 
@@ -54,6 +56,19 @@ describe('forest training threads', () => {
       const local = await fitRandomForest(d.X, d.y, { nEstimators: 30, nThreads: 1 });
       expect(Array.from(fits[i]!.predictProba(d.X))).toEqual(Array.from(local.predictProba(d.X)));
     }
+  }, 60_000);
+
+  // The API scores a large array on two cores: the second half of the rows on a forest thread.
+  it('when a batch is scored with predictProbaAsync (split with a thread above the size bound, calibrated or not), then every score equals predictProba\'s, bit for bit', async () => {
+    const { X, y } = makeSyntheticData(2001, 8, 5);
+    const forest = await fitRandomForest(X, y, { nEstimators: 25, maxDepth: 9, seed: 4 });
+    const calibrated = new CalibratedModel(forest, { kind: 'platt', a: -3.1, b: 1.2, n: 100 });
+    for (const rows of [PARALLEL_PREDICT_ROWS - 1, PARALLEL_PREDICT_ROWS, 2001]) {
+      const part = { data: X.data.subarray(0, rows * X.cols), rows, cols: X.cols };
+      expect(Array.from(await forest.predictProbaAsync(part))).toEqual(Array.from(forest.predictProba(part)));
+      expect(Array.from(await calibrated.predictProbaAsync(part))).toEqual(Array.from(calibrated.predictProba(part)));
+    }
+    expect(poolState()).toMatchObject({ busy: 0, waiting: 0 });
   }, 60_000);
 
   for (const nThreads of [1, 2]) {
