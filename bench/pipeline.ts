@@ -64,6 +64,8 @@ export interface PipelineBenchRun {
   peak_rss_mb: Record<string, number>;
   /** Peak RSS (VmHWM) of the database server over the ingest and the run (null: an external server). */
   server_peak_rss_mb: number | null;
+  /** Largest RSS seen per stage (sampled every 200 ms; ingest and bare_read included), per process: w1.., server. */
+  stage_rss_mb: Record<string, Record<string, number>>;
   load_avg_during: number[];
 }
 
@@ -112,8 +114,17 @@ async function measure(stack: LocalStack, client: Client, csv: string, n: number
   const workers = Array.from({ length: n }, (_, i) => startWorker(env, `w${i + 1}`));
   try {
     await Promise.all(workers.map((w) => w.ready));
+    // RSS of every process sampled through the run, the largest per stage
+    const stage_rss_mb: Record<string, Record<string, number>> = {};
+    let stage = 'ingest';
+    const procs = () => [...workers.map((w, i) => [`w${i + 1}`, workerPid(w.proc.pid!)] as const), ...(server === null ? [] : [['server', server] as const])];
+    const sampler = setInterval(() => {
+      const at = (stage_rss_mb[stage] ??= {});
+      for (const [name, pid] of procs()) at[name] = Math.max(at[name] ?? 0, procStatusMb(pid, 'VmRSS') || 0);
+    }, 200);
     const tIngest = performance.now();
     await ingestViaWorkflow(client, store.db, config, csv);
+    stage = 'bare_read';
     const ingest_s = (performance.now() - tIngest) / 1000;
     const tRead = performance.now();
     let bare_read_docs = 0;
@@ -129,12 +140,15 @@ async function measure(stack: LocalStack, client: Client, csv: string, n: number
       while (!done) {
         const run = await getRun(store.db, handle.workflowId).catch(() => null);
         const s = run?.stage;
-        if (s && seen[seen.length - 1]?.[0] !== s) seen.push([s, performance.now()]);
+        if (s && seen[seen.length - 1]?.[0] !== s) {
+          seen.push([s, performance.now()]);
+          stage = s;
+        }
         if (loads.length < (performance.now() - t0) / 30_000) loads.push(round(loadavg()[0]!, 2));
         await new Promise((r) => setTimeout(r, 200));
       }
     })();
-    await handle.result();
+    await handle.result().finally(() => clearInterval(sampler));
     const tEnd = performance.now();
     done = true;
     await poll;
@@ -150,6 +164,7 @@ async function measure(stack: LocalStack, client: Client, csv: string, n: number
       cell_fit_s_total: round(cells.reduce((a, c) => a + (c.fitMs as number), 0) / 1000),
       peak_rss_mb: Object.fromEntries(workers.map((w, i) => [`w${i + 1}`, procStatusMb(workerPid(w.proc.pid!), 'VmHWM')])),
       server_peak_rss_mb: server === null ? null : procStatusMb(server, 'VmHWM'),
+      stage_rss_mb,
       load_avg_during: loads,
     };
   } finally {

@@ -187,21 +187,38 @@ async function fileDoc(db: Db, bucket: string, id: string): Promise<Document> {
   return file;
 }
 
-/** The blob's chunks in order; `known` is its files document when the caller already read it. */
+/**
+ * The blob's chunks in order; `known` is its files document when the caller already read it.
+ * MongoDB returns them sorted by its (files_id, n) index. FerretDB 1.24 would sort the whole
+ * result in its own memory (every chunk of a 416 MB matrix at once: the server passed 1 GB in a
+ * million-user grid), so there they are read in storage order, which is the order they were
+ * written, and any that arrives early waits here for the ones before it.
+ */
 async function* chunksOf(db: Db, bucket: string, id: string, known?: Document): AsyncGenerator<Buffer> {
   const file = known ?? (await fileDoc(db, bucket, id));
   let n = 0;
   let bytes = 0;
-  const { chunkBatch } = await serverProfile(db);
-  const cursor = db.collection(`${bucket}.chunks`).find({ files_id: id as never }, chunkBatch === undefined ? {} : { batchSize: chunkBatch }).sort({ n: 1 });
+  const { kind, chunkBatch } = await serverProfile(db);
+  const find = db.collection(`${bucket}.chunks`).find({ files_id: id as never }, chunkBatch === undefined ? {} : { batchSize: chunkBatch });
+  const cursor = kind === 'ferretdb' ? find : find.sort({ n: 1 });
+  const early = new Map<number, Buffer>();
   for await (const c of cursor) {
-    if (c.n !== n) throw new CorruptArtifactError(`blob ${id} in ${bucket}: chunk ${n} missing (next is ${c.n})`);
-    n++;
     const bin = c.data as Binary;
     const data = Buffer.from(bin.buffer.buffer, bin.buffer.byteOffset, bin.position);
-    bytes += data.length;
-    yield data;
+    const k = Number(c.n);
+    if (!Number.isSafeInteger(k) || k < n || early.has(k)) throw new CorruptArtifactError(`blob ${id} in ${bucket}: chunk ${String(c.n)} appears twice or is not a chunk number`);
+    if (k > n) {
+      early.set(k, data);
+      continue;
+    }
+    for (let next: Buffer | undefined = data; next !== undefined; next = early.get(n)) {
+      early.delete(n);
+      n++;
+      bytes += next.length;
+      yield next;
+    }
   }
+  if (early.size > 0) throw new CorruptArtifactError(`blob ${id} in ${bucket}: chunk ${n} missing (next is ${Math.min(...early.keys())})`);
   if (bytes !== file.length) throw new Error(`blob ${id} in ${bucket}: read ${bytes} bytes, ${file.length} recorded`);
 }
 

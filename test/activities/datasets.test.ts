@@ -141,4 +141,20 @@ describe('datasets and blobs on the server', () => {
     expect(ok.bytes).toBe(600_000);
     expect((await getBlob(db, BUCKETS.datasets, 'failed-source')).every((b) => b === 2)).toBe(true);
   });
+
+  // On FerretDB the chunks are read in storage order (its sort would hold the whole blob in its
+  // memory) and put in order here: chunks stored out of order still make the blob, a missing one fails.
+  it('when a blob\'s chunks were stored out of order, then it reads back whole; when one is missing, then the read names it', async () => {
+    const bytes = Buffer.from(Array.from({ length: 25 }, (_, i) => i));
+    const files = db.collection(`${BUCKETS.datasets}.files`);
+    const chunks = db.collection(`${BUCKETS.datasets}.chunks`);
+    const put = async (id: string, order: number[]) => {
+      for (const n of order) await chunks.insertOne({ _id: new ObjectId(), files_id: id, n, data: new Binary(bytes.subarray(n * 10, n * 10 + 10)) });
+      await files.insertOne({ _id: id as never, length: 25, chunkSize: 10, uploadDate: new Date(), filename: id, metadata: {} });
+    };
+    await put('shuffled', [2, 0, 1]);
+    expect((await getBlob(db, BUCKETS.datasets, 'shuffled')).equals(bytes)).toBe(true);
+    await put('gap', [2, 0]);
+    await expect(getBlob(db, BUCKETS.datasets, 'gap')).rejects.toThrow('chunk 1 missing (next is 2)');
+  });
 });
