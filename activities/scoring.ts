@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { getAlias } from '../store/registry';
 import { loadVersion, type LoadedModel } from '../store/model-loader';
 import { forEachUser } from '../store/users';
-import { packArrays, unpackArrays } from '../store/typed-pack';
+import { packArrays, packColumns, unpackArrays, unpackColumns } from '../store/typed-pack';
 import { dropScoreJobs, ORPHAN_PLAN_MS, readScoreJob, startScoreJobs, sweepScoreJobs, writeScoreJob } from '../store/score-jobs';
 import { dataTime as dataNow } from '../store/data-time';
 import { listAudiences } from '../store/audiences';
@@ -73,7 +73,8 @@ export function createScoringActivities({ db }: ActivityDeps) {
       let inFlight: Promise<unknown> = Promise.resolve();
       const flush = async () => {
         if (batch.length === 0) return;
-        const pack = packArrays({ X: transformBatch(m.spec, batch), firstOpen: Float64Array.from(batch, (u) => u.firstOpen) }, { ids: batch.map((u) => u.userId), cols });
+        // the vectors column by column in their smallest exact type (store/typed-pack.ts): a quarter of the bytes through FerretDB
+        const pack = packArrays({ ...packColumns(transformBatch(m.spec, batch), batch.length, cols), firstOpen: Float64Array.from(batch, (u) => u.firstOpen) }, { ids: batch.map((u) => u.userId), cols, columns: true });
         const job = nJobs++;
         batch = [];
         await inFlight;
@@ -113,7 +114,8 @@ export function createScoringActivities({ db }: ActivityDeps) {
       const { meta, arrays } = unpackArrays(pack);
       const ids = meta.ids as string[];
       const cols = meta.cols as number;
-      const X = arrays.X as Float64Array;
+      // jobs planned before the columns were packed hold the row-major matrix as X
+      const X = meta.columns === true ? unpackColumns(arrays, ids.length, cols) : arrays.X as Float64Array;
       const firstOpen = arrays.firstOpen as Float64Array;
       if (cols !== m.spec.names.length) throw new Error(`job ${args.job} of plan ${args.planId} has ${cols} features, v${args.version} expects ${m.spec.names.length}`);
       const quantiles = m.doc.scoreQuantiles?.length ? Float64Array.from(m.doc.scoreQuantiles) : null;

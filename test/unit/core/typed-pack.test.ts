@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { packArrays, packParts, unpackArrays } from '../../../store/typed-pack';
+import { packArrays, packColumns, packParts, unpackArrays, unpackColumns } from '../../../store/typed-pack';
 import { CorruptArtifactError } from '../../../common/errors';
 import { deserializeModel } from '../../../ml/serialize';
 
@@ -70,5 +70,21 @@ describe('typed-array pack', () => {
     expect(copied.X!.buffer).not.toBe(odd.buffer);
     expect(Array.from(copied.X!)).toEqual(Array.from(X));
     expect(unpackArrays(own).arrays.X!.buffer).not.toBe(own.buffer); // the default stays a copy
+  });
+});
+
+describe('packColumns', () => {
+  // A scoring job's vectors travel through FerretDB as text: small integer columns go as bytes.
+  // The scores must not change, so the matrix must come back bit for bit, whatever it holds.
+  it('when a matrix of counts, large integers, fractions, -0 and NaN is packed by column, then it unpacks to the same bits, each column in its smallest exact type', () => {
+    const rows = 5;
+    const cols = 6;
+    const X = new Float64Array(rows * cols);
+    for (let r = 0; r < rows; r++) X.set([r, r * 60, 0 - r * 1000, r / 3, r === 2 ? -0 : r, r === 4 ? Number.NaN : 2 ** 40 + r], r * cols);
+    const arrays = packColumns(X, rows, cols);
+    expect(Object.values(arrays).map((a) => a.constructor.name)).toEqual(['Uint8Array', 'Uint8Array', 'Int32Array', 'Float64Array', 'Float64Array', 'Float64Array']);
+    const back = unpackColumns(unpackArrays(packArrays(arrays)).arrays, rows, cols);
+    expect(Buffer.from(back.buffer).equals(Buffer.from(X.buffer))).toBe(true);
+    expect(() => unpackColumns({ ...arrays, c3: new Float64Array(4) }, rows, cols)).toThrow('column 3 of a packed matrix is 4 long, 5 expected');
   });
 });
