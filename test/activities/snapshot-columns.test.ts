@@ -2,7 +2,7 @@ import type { Db, MongoClient } from 'mongodb';
 import { MongoClient as Client } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COLLECTIONS } from '../../store/collections';
-import { columnRecord, countLabelStates, tallyUsers, usersInWindow, usersInWindows, docToRecord, loadLabelledColumns, recordHash, type UserDoc } from '../../store/users';
+import { columnRecord, countLabelStates, latestFirstOpen, tallyUsers, usersInWindow, usersInWindows, docToRecord, loadLabelledColumns, recordHash, type UserDoc } from '../../store/users';
 import { fitFeatureSpec, transformBatch } from '../../data/features';
 import { referenceHistograms } from '../../ml/drift';
 import { loadDataset, loadDatasetUsers } from '../../store/datasets';
@@ -88,6 +88,8 @@ describe('snapshot from columns', () => {
     expect(t).toEqual({ ...(await countLabelStates(db)), total: await users.countDocuments({}), latestFirstOpen: newest });
     expect(t.latestFirstOpen).toBe(newestPending);
     expect(t.total).toBe(input.length + 3);
+    // the monitor's and the drift sample's own read (a streamed maximum on FerretDB, the index on MongoDB)
+    expect(await latestFirstOpen(db)).toBe(newestPending);
   });
 
   it('when two windows from one start are read at once, then each list equals its own read (matured-only, a closer end, an exclusion and a limit that fills first)', async () => {
