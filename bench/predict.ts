@@ -14,7 +14,7 @@ import { freePort } from '../stack/ports';
 import { startLocalStack } from '../stack/local-stack';
 import { connectStore } from '../store/db';
 import { loadDataset } from '../store/datasets';
-import { COLLECTIONS } from '../store/collections';
+import { countLoggedPredictions } from '../store/predictions';
 import { readUsers, registerFixtureModel, SAMPLE_CSV } from '../testkit/model-fixture';
 import { boolFlag, scriptArgs, UsageError } from '../cli/args';
 import { ensureVenv } from './venv';
@@ -162,10 +162,10 @@ export async function runPredictBench({ quick = false, only }: { quick?: boolean
       const env = { ...process.env, MONGODB_URI: stack.mongoUri, MONGODB_DB: dbName, PORT: String(port), HOST: '127.0.0.1', API_PROCESSES: String(processes), MODEL_NAME: MODEL, TEMPORAL_ADDRESS: stack.temporalAddress };
       const child = await spawnServer(process.execPath, ['--import', 'tsx', 'bench/predict-server.ts'], env);
       children.push(child);
-      const before = await store.db.collection(COLLECTIONS.predictions).countDocuments();
+      const before = await countLoggedPredictions(store.db);
       const m = await measure(`http://127.0.0.1:${port}`, single, batch, quick, child.pid!);
       await stopServer(child);
-      m.logged = (await store.db.collection(COLLECTIONS.predictions).countDocuments()) - before;
+      m.logged = (await countLoggedPredictions(store.db)) - before;
       results[processes === 1 ? 'retail24' : 'retail24_2proc'] = m;
     }
 

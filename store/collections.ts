@@ -45,6 +45,8 @@ export const INDEXES: readonly { collection: string; key: Record<string, 1 | -1>
   { collection: COLLECTIONS.runs, key: { modelName: 1, startedAt: -1 } },
   { collection: COLLECTIONS.predictions, key: { modelName: 1, version: 1, userId: 1 } },
   { collection: COLLECTIONS.predictions, key: { userId: 1 } },
+  // the prediction log's segments, selected by their first-open range (store/predictions.ts)
+  { collection: COLLECTIONS.predictions, key: { modelName: 1, version: 1, firstOpenMax: 1 } },
   { collection: COLLECTIONS.scores, key: { modelName: 1, version: 1, probability: -1 } },
   { collection: COLLECTIONS.scores, key: { modelName: 1, userId: 1 } },
 ];

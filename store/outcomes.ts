@@ -1,6 +1,7 @@
 import type { Db } from 'mongodb';
 import { COLLECTIONS } from './collections';
 import { bulkWriteInBatches } from './bulk';
+import { loggedPredictions } from './predictions';
 
 /** A real purchase reported back by the app (POST /v1/outcomes), one per user (first purchase wins). */
 export interface OutcomeDoc {
@@ -37,13 +38,13 @@ export async function latestOutcome(db: Db): Promise<number | null> {
  * negatives at all, instead of "everyone is a non-buyer".
  */
 export async function apiOnlyOutcomes(db: Db, q: { modelName: string; version: number; from: number; to: number; now: number; skip: ReadonlySet<string> }) {
-  const latest = new Map<string, { p: number; decision: boolean; firstOpen: number }>();
-  const cur = db.collection(COLLECTIONS.predictions)
-    .find({ modelName: q.modelName, version: q.version, firstOpen: { $gte: new Date(q.from), $lte: new Date(q.to) } }, { projection: { userId: 1, probability: 1, decision: 1, firstOpen: 1, at: 1 } })
-    .sort({ at: -1 });
-  for await (const d of cur) {
-    if (q.skip.has(d.userId) || latest.has(d.userId)) continue;
-    latest.set(d.userId, { p: d.probability, decision: d.decision, firstOpen: new Date(d.firstOpen).getTime() });
+  const latest = new Map<string, { p: number; decision: boolean; firstOpen: number; at: number }>();
+  for (const d of await loggedPredictions(db, q)) {
+    if (q.skip.has(d.userId)) continue;
+    const seen = latest.get(d.userId);
+    // the latest prediction per user; on a tie the one read first
+    if (seen && seen.at >= d.at) continue;
+    latest.set(d.userId, { p: d.probability, decision: d.decision, firstOpen: d.firstOpen!, at: d.at });
   }
   const outcomes = db.collection<OutcomeDoc>(COLLECTIONS.outcomes);
   const sourceActive = (await outcomes.countDocuments({ purchaseAt: { $gte: new Date(q.from) } }, { limit: 1 })) > 0;
