@@ -1,5 +1,6 @@
 import { validateRawUser } from '../data/validate';
 import { transform, transformBatch } from '../data/features';
+import { PARALLEL_PREDICT_ROWS } from '../ml/forest-pool';
 import type { UserRecord } from '../data/record';
 import { CANONICAL_COLUMNS } from '../data/record';
 import type { Mapping } from '../data/mapping';
@@ -137,8 +138,11 @@ export function scoreOne(m: LoadedModel, body: unknown, path: string, explain = 
 export async function scoreMany(m: LoadedModel, bodies: readonly unknown[], explain = false): Promise<Scored[]> {
   if (explain) return bodies.map((u, i) => scoreOne(m, u, `[${i}].`, true));
   const users = bodies.map((u, i) => validUser(m, u, `[${i}].`));
-  const X = { data: transformBatch(m.spec, users), rows: users.length, cols: m.spec.names.length };
-  // a large batch is walked on two cores (ml/forest-pool.ts predictSplit): the same scores
+  const cols = m.spec.names.length;
+  // a large batch is walked on two cores (ml/forest-pool.ts predictSplit): the same scores; its
+  // matrix is made in shared memory, so the thread reads its half where it is, without a copy
+  const out = users.length >= PARALLEL_PREDICT_ROWS ? new Float64Array(new SharedArrayBuffer(users.length * cols * 8)) : undefined;
+  const X = { data: transformBatch(m.spec, users, out), rows: users.length, cols };
   const p = m.model.predictProbaAsync ? await m.model.predictProbaAsync(X) : m.model.predictProba(X);
   return users.map((u, i) => scored(m, u, p[i]!));
 }

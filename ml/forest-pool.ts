@@ -116,14 +116,20 @@ export const PARALLEL_PREDICT_ROWS = 256;
  * Scores the rows of X with the forest's walk, the second half on a forest thread while this
  * thread walks the first (one per core: thread-pool.ts; alone on one core, or for small batches,
  * all here). Each row's score is the one predictBlocks gives it on any thread. The thread's part
- * of X is copied to shared memory (its rows' bytes, once).
+ * of X is posted as a view when X lives in shared memory (the API makes large batches there),
+ * else copied there once.
  */
 export async function predictSplit(walk: SharedWalk, X: Matrix): Promise<Float64Array> {
   const { rows, cols } = X;
   if (rows < PARALLEL_PREDICT_ROWS || threadCap() < 2) return predictBlocks(walk, walk.walkFeature, X.data, rows, cols);
   const mid = rows >> 1;
-  const theirs = new Float64Array(new SharedArrayBuffer((rows - mid) * cols * 8));
-  theirs.set(X.data.subarray(mid * cols, rows * cols));
+  // rows already in shared memory are posted as a view (no copy); others are copied there once
+  let theirs = X.data.subarray(mid * cols, rows * cols);
+  if (!(theirs.buffer instanceof SharedArrayBuffer)) {
+    const shared = new Float64Array(new SharedArrayBuffer(theirs.byteLength));
+    shared.set(theirs);
+    theirs = shared;
+  }
   const [w] = await acquireWorkers(1);
   const job = nextJob++;
   let healthy = false;

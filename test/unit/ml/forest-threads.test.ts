@@ -67,6 +67,10 @@ describe('forest training threads', () => {
       const part = { data: X.data.subarray(0, rows * X.cols), rows, cols: X.cols };
       expect(Array.from(await forest.predictProbaAsync(part))).toEqual(Array.from(forest.predictProba(part)));
       expect(Array.from(await calibrated.predictProbaAsync(part))).toEqual(Array.from(calibrated.predictProba(part)));
+      // the API makes a large batch's matrix in shared memory: the thread reads its half in place
+      const shared = new Float64Array(new SharedArrayBuffer(rows * X.cols * 8));
+      shared.set(part.data);
+      expect(Array.from(await forest.predictProbaAsync({ data: shared, rows, cols: X.cols }))).toEqual(Array.from(forest.predictProba(part)));
     }
     expect(poolState()).toMatchObject({ busy: 0, waiting: 0 });
   }, 60_000);
