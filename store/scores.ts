@@ -1,5 +1,6 @@
 import type { Db } from 'mongodb';
 import { COLLECTIONS } from './collections';
+import { serverProfile } from './server';
 import { insertManyIgnoringDuplicates } from './bulk';
 
 /**
@@ -69,8 +70,15 @@ export async function versionProbabilities(db: Db, modelName: string, version: n
   return Float64Array.from(out);
 }
 
+/**
+ * How many scores the version has written. On FerretDB through the `count` command: the driver's
+ * `countDocuments` is an aggregation whose `$group` FerretDB 1.24 answers by holding every matching
+ * document in its own memory (200,000 scores: 740 MB, against 17 MB for `count`, measured).
+ */
 export async function countScores(db: Db, modelName: string, version: number): Promise<number> {
-  return db.collection<ScoreDoc>(COLLECTIONS.scores).countDocuments({ modelName, version });
+  const filter = { modelName, version };
+  if ((await serverProfile(db)).kind === 'ferretdb') return Number((await db.command({ count: COLLECTIONS.scores, query: filter })).n);
+  return db.collection<ScoreDoc>(COLLECTIONS.scores).countDocuments(filter);
 }
 
 /**
