@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # THE test command (`npm test`, and CI through .ci/run). On a new machine it installs what is
 # missing (node_modules, Temporal CLI, FerretDB), then runs typecheck, lint (when configured) and
-# vitest, and ends with the plain line `N passed, N failed[, N skipped]` computed from vitest's
+# vitest, and ends with the plain line `N passed, N failed` (skipped tests on the line before) computed from vitest's
 # JSON report. Exits non-zero on any failed step or test, and when no test ran at all.
 # Extra arguments go to vitest, e.g. `npm test -- test/unit/ml`.
 # `npm test -- --fast` runs the unit project alone (pure tests, no servers, no installs beyond npm
@@ -89,17 +89,20 @@ summary="$(node -e '
     && !(f.assertionResults || []).some((a) => a.status === "failed")).length;
   const failed = r.numFailedTests + brokenFiles;
   const skipped = (r.numPendingTests || 0) + (r.numTodoTests || 0);
-  let line = `${r.numPassedTests} passed, ${failed} failed`;
-  if (skipped > 0) line += `, ${skipped} skipped`;
-  console.log(`${line}\t${r.numTotalTests}`);
+  console.log(`${r.numPassedTests} passed, ${failed} failed\t${r.numTotalTests}\t${skipped}`);
 ' "$REPORT")"
 line="${summary%%$'\t'*}"
-total="${summary##*$'\t'}"
+rest="${summary#*$'\t'}"
+total="${rest%%$'\t'*}"
+skipped="${rest#*$'\t'}"
+[ "$skipped" = "$rest" ] && skipped=0
 
 [ "$total" = "noreport" ] && failed_steps+=("no vitest JSON report at $REPORT")
 [ "$total" = "0" ] && failed_steps+=("no tests ran")
 
 echo
+# skipped tests on a line of their own: the last line stays the plain `N passed, N failed`
+[ "$skipped" != "0" ] && printf '%s skipped\n' "$skipped"
 if [ "${#failed_steps[@]}" -gt 0 ]; then
   joined="$(printf '%s; ' "${failed_steps[@]}")"
   printf 'test.sh: FAILED: %s\n' "${joined%; }"
