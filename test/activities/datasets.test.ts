@@ -1,11 +1,10 @@
-import { Binary, ObjectId, type Db, type MongoClient } from 'mongodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Binary, ObjectId, type Db } from 'mongodb';
+import { describe, expect, it } from 'vitest';
 import { ChecksumMismatchError, getBlob, putBlob } from '../../store/blobs';
 import { BUCKETS, COLLECTIONS } from '../../store/collections';
 import { loadDataset, loadDatasetUsers, saveDataset, type DatasetArrays, type DatasetDoc } from '../../store/datasets';
 import { packArrays, packParts } from '../../store/typed-pack';
-import { testStack, uniqueDbName } from '../helpers/stack';
-import { openDb } from '../helpers/ingest';
+import { useFileDb } from '../helpers/ingest';
 
 /**
  * Datasets and blobs on the real server: a matrix written as parts (never copied into one buffer)
@@ -13,16 +12,9 @@ import { openDb } from '../helpers/ingest';
  * monitor and the drift page read them without the matrix; datasets stored before that (ids in
  * the matrix blob) still load.
  */
-let client: MongoClient;
 let db: Db;
 
-beforeAll(async () => {
-  ({ client, db } = await openDb(testStack().mongoUri, uniqueDbName(import.meta.url)));
-}, 60_000);
-afterAll(async () => {
-  await db?.dropDatabase().catch(() => undefined);
-  await client?.close();
-});
+useFileDb(import.meta.url, (d) => { db = d; });
 
 // 3,000 rows × 52 features: 1.2 MB, five GridFS chunks and more than one FerretDB chunk batch.
 const rows = 3000;

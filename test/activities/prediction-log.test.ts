@@ -1,19 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MongoNetworkError, ObjectId, type Db, type MongoClient } from 'mongodb';
+import { describe, expect, it } from 'vitest';
+import { MongoNetworkError, ObjectId, type Db } from 'mongodb';
 import { PredictionLog, countLoggedPredictions, loggedPredictions, type PredictionDoc, type PredictionSegment } from '../../store/predictions';
 import { COLLECTIONS } from '../../store/collections';
-import { testStack, uniqueDbName } from '../helpers/stack';
-import { openDb } from '../helpers/ingest';
+import { useFileDb } from '../helpers/ingest';
 
-let client: MongoClient;
 let db: Db;
-beforeAll(async () => {
-  ({ client, db } = await openDb(testStack().mongoUri, uniqueDbName(import.meta.url)));
-});
-afterAll(async () => {
-  await db?.dropDatabase().catch(() => undefined);
-  await client?.close();
-});
+useFileDb(import.meta.url, (d) => { db = d; });
 
 const preds = (from: number, n: number) => Array.from({ length: n }, (_, i) => ({ user_id: `u${from + i}`, probability: (from + i) / 10_000, decision: (from + i) % 2 === 0, firstOpen: Date.UTC(2026, 2, 1) + (from + i) * 1000 }));
 const coll = () => db.collection<PredictionDoc>(COLLECTIONS.predictions);

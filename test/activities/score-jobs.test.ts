@@ -1,8 +1,7 @@
-import type { Db, MongoClient } from 'mongodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Db } from 'mongodb';
+import { describe, expect, it } from 'vitest';
 import { ORPHAN_PLAN_MS, readScoreJob, startScoreJobs, sweepScoreJobs, writeScoreJob } from '../../store/score-jobs';
-import { testStack, uniqueDbName } from '../helpers/stack';
-import { openDb } from '../helpers/ingest';
+import { useFileDb } from '../helpers/ingest';
 
 /**
  * A scoring plan whose workflow failed for good leaves its `score_jobs.<plan>` collection; the
@@ -10,17 +9,10 @@ import { openDb } from '../helpers/ingest';
  * never its own nor another plan still young. The naive sweep (drop every other plan) would take
  * a concurrent plan's jobs: the young plan here must survive.
  */
-let client: MongoClient;
 let db: Db;
 const names = async () => (await db.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name).filter((n) => n.startsWith('score_jobs.')).sort();
 
-beforeAll(async () => {
-  ({ client, db } = await openDb(testStack().mongoUri, uniqueDbName(import.meta.url)));
-}, 60_000);
-afterAll(async () => {
-  await db?.dropDatabase().catch(() => undefined);
-  await client?.close();
-});
+useFileDb(import.meta.url, (d) => { db = d; });
 
 describe('orphaned scoring-job collections', () => {
   it('when a plan starts, then orphans older than the limit and unmarked ones go; its own and young plans stay', async () => {
