@@ -158,7 +158,7 @@ export function createEvaluationActivities({ db, workerIdentity }: ActivityDeps)
         onWarning: (m: string) => activityLog().warn(m),
       }, view.rows));
       const meta: Omit<TreeShardSummary, 'blob'> = { index: args.index, count: args.count, ...range, fitMs: Date.now() - t0, workerIdentity };
-      const blob = await putBlob(db, BUCKETS.models, id, packArrays(treesToArrays(trees, view.X.cols), { ...meta }), { runId: args.runId, shard: args.index });
+      const blob = await withKeepalive({ shard: args.index, stage: 'storing' }, () => putBlob(db, BUCKETS.models, id, packArrays(treesToArrays(trees, view.X.cols), { ...meta }), { runId: args.runId, shard: args.index }));
       return { ...meta, blob };
     },
 
@@ -205,7 +205,7 @@ export function createEvaluationActivities({ db, workerIdentity }: ActivityDeps)
         ...f, message: `${f.name} alone predicts the label (single-feature AUC ${f.auc.toFixed(3)} > ${args.leakageAucBound}): is it known before the purchase?`,
       }));
       const buf = serializeModel(forest, { featureNames: ds.doc.names, featureSpec: ds.doc.spec, calibrator });
-      const blob = await putBlob(db, BUCKETS.models, `run:${args.runId}`, buf, { runId: args.runId });
+      const blob = await withKeepalive({ stage: 'storing' }, () => putBlob(db, BUCKETS.models, `run:${args.runId}`, buf, { runId: args.runId }));
       const refit: RefitSummary = { blob, metrics: flat, fitMs };
       await patchRun(db, args.runId, {
         refit,

@@ -109,7 +109,8 @@ export function createTrainingActivities({ db, workerIdentity }: ActivityDeps) {
         if (err instanceof RangeError) throw nonRetryable(FAILURE_TYPES.badConfig, err);
         throw err;
       }
-      await putBlob(db, BUCKETS.oof, _id, packArrays({ idx: r.testIndices, proba: r.testProba }));
+      // kept alive too: a put that meets a crashed attempt's chunks waits for them to stall (store/blobs.ts)
+      await withKeepalive({ stage: 'storing' }, () => putBlob(db, BUCKETS.oof, _id, packArrays({ idx: r.testIndices, proba: r.testProba })));
       const doc: CellDoc = { _id, runId: task.runId, cellKey: task.cellKey, params: task.params, foldIndex: task.foldIndex, score: r.score, metrics: r.metrics, fitMs: r.fitMs, workerIdentity, finishedAt: new Date() };
       await saveCell(db, doc);
       return { cellKey: task.cellKey, foldIndex: task.foldIndex, score: r.score, metrics: { ...r.metrics }, fitMs: r.fitMs, workerIdentity };

@@ -35,8 +35,12 @@ export function sha256(buf: Uint8Array): string {
  */
 export type BlobSource = Uint8Array | readonly Uint8Array[] | (() => Iterable<Uint8Array>);
 
-/** Chunks with no files document younger than this may be an upload still under way, not an orphan. */
-const ORPHAN_CHUNKS_MS = 10 * 60_000;
+/**
+ * A blob's chunks without a files document whose newest chunk is older than this were left by an
+ * upload that stopped (a worker killed mid-upload): a live upload adds chunks every few seconds
+ * at most (1 MB slices, each written once the last is stored).
+ */
+const STALLED_UPLOAD_MS = 20_000;
 /** How long a put waits for a concurrent writer of the same blob to finish. */
 const CONCURRENT_WAIT_MS = 30_000;
 
@@ -47,11 +51,15 @@ const CONCURRENT_WAIT_MS = 30_000;
  * parts are made as they are written it is known only at the end and recorded then.
  * Two writers of one id write the same bytes (ids are content-derived or natural keys), so their
  * chunks may interleave: a put whose chunk insert meets another's waits for that writer's files
- * document. Chunks older than ORPHAN_CHUNKS_MS without one were left by an attempt that crashed
- * mid-upload: they are removed and the upload made again (before, the retry's inserts failed as
- * duplicates, were taken for a concurrent writer's, and the blob never got a files document).
+ * document while the writer's chunks keep coming. Chunks that stopped coming (none newer than
+ * STALLED_UPLOAD_MS) were left by an attempt that crashed mid-upload: they are removed and the
+ * upload made again; the put's own first slice, written before it met them, is among the chunks
+ * that must stall, so a retry after a crash stores the blob about STALLED_UPLOAD_MS later. (Before,
+ * the retry's inserts failed as duplicates and were taken for a
+ * concurrent writer's, and the blob never got a files document; then a rule on the first chunk's
+ * age made a retry right after a crash wait ten minutes, longer than its activity's retries.)
  */
-export async function putBlob(db: Db, bucket: string, id: string, data: BlobSource, metadata: Record<string, unknown> = {}, opts: { waitMs?: number } = {}): Promise<{ id: string; sha256: string; bytes: number }> {
+export async function putBlob(db: Db, bucket: string, id: string, data: BlobSource, metadata: Record<string, unknown> = {}, opts: { waitMs?: number; stalledMs?: number } = {}): Promise<{ id: string; sha256: string; bytes: number }> {
   const b = new GridFSBucket(db, { bucketName: bucket });
   const stored = await storedBlob(db, bucket, id);
   if (stored) return stored;
@@ -64,23 +72,38 @@ export async function putBlob(db: Db, bucket: string, id: string, data: BlobSour
       if (!known) await db.collection(`${bucket}.files`).updateOne({ _id: id as never }, { $set: { 'metadata.sha256': r.sha256 } });
       return { id, ...r };
     } catch (err) {
-      if (!isDuplicateKey(err)) throw err;
-      const first = await db.collection(`${bucket}.chunks`).findOne({ files_id: id as never, n: 0 });
-      const age = first?._id instanceof ObjectId ? Date.now() - first._id.getTimestamp().getTime() : Infinity;
-      if (attempt === 0 && age >= ORPHAN_CHUNKS_MS && !(await storedBlob(db, bucket, id))) {
-        await db.collection(`${bucket}.chunks`).deleteMany({ files_id: id as never });
-        continue;
-      }
-      // Another writer of the same bytes: wait for its files document.
-      const until = Date.now() + (opts.waitMs ?? CONCURRENT_WAIT_MS);
-      for (;;) {
+      if (!isDuplicateKey(err) || attempt >= 3) throw err;
+      // Another writer of the same bytes: wait for its files document while its chunks keep coming.
+      const stalledMs = opts.stalledMs ?? STALLED_UPLOAD_MS;
+      const started = Date.now();
+      const until = started + (opts.waitMs ?? CONCURRENT_WAIT_MS);
+      let stalled = false;
+      for (let poll = 0; ; poll++) {
         const now = await storedBlob(db, bucket, id);
         if (now) return now;
-        if (Date.now() >= until) throw new Error(`blob ${id} in ${bucket}: another upload of it has been under way for ${Math.round(age / 1000)} s and has not finished; try again later`);
+        // every other poll (~1 s): when did the other writer add its last chunk?
+        if (poll % 2 === 0 && Date.now() - (await newestChunkAt(db, bucket, id)) >= stalledMs) {
+          stalled = true;
+          break;
+        }
+        if (Date.now() >= until) throw new Error(`blob ${id} in ${bucket}: another upload of it has been under way for ${Math.round((Date.now() - started) / 1000)} s and has not finished; try again later`);
         await new Promise((r) => setTimeout(r, 500));
       }
+      if (stalled && !(await storedBlob(db, bucket, id))) await db.collection(`${bucket}.chunks`).deleteMany({ files_id: id as never });
     }
   }
+}
+
+/**
+ * When the newest of the blob's chunks was written (epoch ms, from its ObjectId; 0 when none is
+ * left). Read as ids only, unsorted (FerretDB would sort the chunks, data and all, in its memory).
+ */
+async function newestChunkAt(db: Db, bucket: string, id: string): Promise<number> {
+  let newest = 0;
+  for await (const c of db.collection(`${bucket}.chunks`).find({ files_id: id as never }, { projection: { _id: 1 }, batchSize: 1000 })) {
+    if (c._id instanceof ObjectId) newest = Math.max(newest, c._id.getTimestamp().getTime());
+  }
+  return newest;
 }
 
 function sha256Of(parts: Iterable<Uint8Array>): string {
