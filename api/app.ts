@@ -19,9 +19,6 @@ import { audiencesRouter } from './routes/audiences';
 
 export type { AppDeps };
 
-/** Largest JSON body: PREDICT_MAX_BATCH users of generous size fit; anything bigger is 413 (the fast path uses the same). */
-const JSON_LIMIT = JSON_LIMIT_BYTES;
-
 /** Builds the Express app without listening (tests drive it over a real socket). */
 export function createApp(deps: AppDeps): Express {
   const full: AppDeps = { ...deps, metrics: deps.metrics ?? new Metrics() };
@@ -32,7 +29,7 @@ export function createApp(deps: AppDeps): Express {
   app.set('views', fileURLToPath(new URL('../views', import.meta.url)));
   // request id, access log line and metrics: one middleware, one listener per request
   app.use(observeRequests(full.metrics!, full.log));
-  app.use(express.json({ limit: JSON_LIMIT, strict: true }));
+  app.use(express.json({ limit: JSON_LIMIT_BYTES, strict: true }));
   // The hot route first (no route before it could match POST /v1/predict). The server answers the
   // plain JSON form of it before Express (api/fast-predict.ts); this route takes the other forms.
   app.post('/v1/predict', requireJson, predictHandler(full));

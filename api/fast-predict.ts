@@ -6,11 +6,11 @@ import { predictResponse } from './routes/predict';
 import type { AppDeps } from './deps';
 import type { Metrics } from './metrics';
 
-/** Largest JSON body, as Express's parser is configured in app.ts ('2mb': 2 MiB). */
+/** Largest JSON body, here and for Express's parser (app.ts): PREDICT_MAX_BATCH users of generous size fit; anything bigger is 413. */
 export const JSON_LIMIT_BYTES = 2 * 1024 * 1024;
 
+/** The path the fast path answers, and the route label its metrics carry (the Express route's). */
 const PATH = '/v1/predict';
-const ROUTE = '/v1/predict';
 /** What body-parser's strict mode takes: the first non-blank character opens an object or an array. */
 const FIRST = /^[\x20\x09\x0a\x0d]*(.)/s;
 
@@ -26,10 +26,13 @@ function isPlainJsonPost(req: IncomingMessage): boolean {
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });
-  res.end(text);
+  // encoded once: its length and the bytes written come from the same buffer
+  const bytes = Buffer.from(JSON.stringify(body));
+  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': bytes.length });
+  res.end(bytes);
 }
+
+const tooLarge = () => new HttpError(413, 'body-too-large', `request body exceeds the limit of ${JSON_LIMIT_BYTES} bytes`);
 
 /** The body as JSON the way express.json({ strict: true }) reads it: empty is {}, a BOM is dropped, only objects and arrays. */
 function parseJson(text: string): unknown {
@@ -63,31 +66,31 @@ export function withFastPredict(app: (req: IncomingMessage, res: ServerResponse)
       return;
     }
     const url = req.url!;
-    const id = observeResponse(req, res, deps.metrics, log, () => ROUTE, () => url);
+    const id = observeResponse(req, res, deps.metrics, log, () => PATH, () => url);
     const fail = (err: unknown) => {
       const e = asHttpError(err, logError);
       if (!res.headersSent) send(res, e.status, errorBody(e));
     };
     const declared = Number(req.headers['content-length']);
     if (declared > JSON_LIMIT_BYTES) {
-      fail(new HttpError(413, 'body-too-large', `request body exceeds the limit of ${JSON_LIMIT_BYTES} bytes`));
+      fail(tooLarge());
       req.resume();
       return;
     }
     const chunks: Buffer[] = [];
     let size = 0;
-    let tooLarge = false;
+    let refused = false;
     req.on('data', (c: Buffer) => {
-      if (tooLarge) return;
+      if (refused) return;
       size += c.length;
       if (size > JSON_LIMIT_BYTES) {
-        tooLarge = true;
+        refused = true;
         chunks.length = 0;
-        fail(new HttpError(413, 'body-too-large', `request body exceeds the limit of ${JSON_LIMIT_BYTES} bytes`));
+        fail(tooLarge());
       } else chunks.push(c);
     });
     req.on('end', () => {
-      if (tooLarge) return;
+      if (refused) return;
       try {
         const text = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks, size).toString('utf8');
         const q = url.indexOf('?');

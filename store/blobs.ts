@@ -55,9 +55,9 @@ const CONCURRENT_WAIT_MS = 30_000;
  * STALLED_UPLOAD_MS) were left by an attempt that crashed mid-upload: they are removed and the
  * upload made again; the put's own first slice, written before it met them, is among the chunks
  * that must stall, so a retry after a crash stores the blob about STALLED_UPLOAD_MS later. (Before,
- * the retry's inserts failed as duplicates and were taken for a
- * concurrent writer's, and the blob never got a files document; then a rule on the first chunk's
- * age made a retry right after a crash wait ten minutes, longer than its activity's retries.)
+ * the retry's inserts failed as duplicates and were taken for a concurrent writer's, and the blob
+ * never got a files document; then a rule on the first chunk's age made a retry right after a
+ * crash wait ten minutes, longer than its activity's retries.)
  */
 export async function putBlob(db: Db, bucket: string, id: string, data: BlobSource, metadata: Record<string, unknown> = {}, opts: { waitMs?: number; stalledMs?: number } = {}): Promise<{ id: string; sha256: string; bytes: number }> {
   const b = new GridFSBucket(db, { bucketName: bucket });
@@ -77,19 +77,16 @@ export async function putBlob(db: Db, bucket: string, id: string, data: BlobSour
       const stalledMs = opts.stalledMs ?? STALLED_UPLOAD_MS;
       const started = Date.now();
       const until = started + (opts.waitMs ?? CONCURRENT_WAIT_MS);
-      let stalled = false;
+      // leaves only when the other writer's chunks stopped coming: a crashed upload's
       for (let poll = 0; ; poll++) {
         const now = await storedBlob(db, bucket, id);
         if (now) return now;
         // every other poll (~1 s): when did the other writer add its last chunk?
-        if (poll % 2 === 0 && Date.now() - (await newestChunkAt(db, bucket, id)) >= stalledMs) {
-          stalled = true;
-          break;
-        }
+        if (poll % 2 === 0 && Date.now() - (await newestChunkAt(db, bucket, id)) >= stalledMs) break;
         if (Date.now() >= until) throw new Error(`blob ${id} in ${bucket}: another upload of it has been under way for ${Math.round((Date.now() - started) / 1000)} s and has not finished; try again later`);
         await new Promise((r) => setTimeout(r, 500));
       }
-      if (stalled && !(await storedBlob(db, bucket, id))) await db.collection(`${bucket}.chunks`).deleteMany({ files_id: id as never });
+      if (!(await storedBlob(db, bucket, id))) await db.collection(`${bucket}.chunks`).deleteMany({ files_id: id as never });
     }
   }
 }

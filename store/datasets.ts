@@ -136,7 +136,12 @@ function remember(id: string, value: Cached): void {
  * ids are not loaded ({@link loadDatasetUsers}): a million of them were 60 MB of a worker's heap
  * that no grid cell reads.
  */
-export async function loadDataset(db: Db, id: string): Promise<{ doc: DatasetDoc; arrays: DatasetMatrix } | null> {
+export function loadDataset(db: Db, id: string): Promise<{ doc: DatasetDoc; arrays: DatasetMatrix } | null> {
+  return loadCached(db, id);
+}
+
+/** {@link loadDataset}'s entry as cached, with the ids of a snapshot from before the users blob. */
+async function loadCached(db: Db, id: string): Promise<Cached | null> {
   const hit = cache.get(id);
   if (hit) {
     remember(id, hit);
@@ -186,8 +191,9 @@ export async function loadDatasetUsers(db: Db, id: string): Promise<{ doc: Datas
   const doc = cache.get(id)?.doc ?? (await getDatasetDoc(db, id));
   if (!doc) return null;
   if (doc.usersBlobSha256) return { doc, users: await readUsers(db, doc) };
-  await loadDataset(db, id);
-  return { doc, users: cache.get(id)?.users ?? { holdoutUserIds: [], trainUserIds: [] } };
+  // from the entry the load returns, not a second cache lookup another load may have evicted it from
+  const whole = await loadCached(db, id);
+  return whole && { doc: whole.doc, users: whole.users ?? usersOf({}) };
 }
 
 export async function latestDataset(db: Db): Promise<DatasetDoc | null> {

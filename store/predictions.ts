@@ -68,7 +68,7 @@ interface Pending {
 }
 
 /** Entries of one model version, in the order they were served, as one segment document. */
-export function toSegment(ps: readonly Pending[]): PredictionSegment {
+function toSegment(ps: readonly Pending[]): PredictionSegment {
   const first = ps[0]!;
   const firstOpens = ps.map((p) => p.firstOpen ?? null);
   let lo = Infinity, hi = -Infinity;
