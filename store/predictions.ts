@@ -1,4 +1,6 @@
-import { MongoNetworkError, ObjectId, type Db } from 'mongodb';
+import { Binary, MongoNetworkError, ObjectId, type Db } from 'mongodb';
+import { CorruptArtifactError } from '../common/errors';
+import { packArrays, unpackArrays } from './typed-pack';
 import { COLLECTIONS } from './collections';
 
 /**
@@ -18,15 +20,8 @@ export interface PredictionDoc {
   at: Date;
 }
 
-/**
- * What the log writes: the predictions one model version made between two flushes, column by
- * column (entry i of every array is prediction i). One document per flush instead of one per
- * prediction: FerretDB's cost is per document (a SQLite row and its JSON), so 1,000 predictions
- * cost it about a quarter of the CPU (docs/decisions.md "The prediction log in segments").
- * `firstOpenMin`/`firstOpenMax` bound the segment's first opens, so a reader of a first-open
- * window selects segments by range and filters their entries.
- */
-export interface PredictionSegment {
+/** What every segment document says about its entries, whatever shape its columns are in. */
+interface SegmentHeader {
   /** made by the API, so a retried insert cannot write a segment twice */
   _id: ObjectId;
   modelName: string;
@@ -38,13 +33,41 @@ export interface PredictionSegment {
   /** the smallest and largest first open given (null when no entry has one) */
   firstOpenMin: Date | null;
   firstOpenMax: Date | null;
+}
+
+/**
+ * What the log writes: the predictions one model version made between two flushes, as columns
+ * (entry i of every column is prediction i) in one binary pack (store/typed-pack.ts): `userIdBytes`
+ * (the ids' UTF-8, concatenated) with `userIdEnds` (where each id ends), `firstOpens` (epoch ms,
+ * NaN where the request gave none), `probabilities`, `decisions` (0/1), `ats` (epoch ms). One
+ * document per flush instead of one per prediction, and one binary value instead of an array
+ * element per entry: FerretDB's cost is per document and per value (it stores each as JSON), so a
+ * 1,000-entry segment costs it ~1 ms of CPU to insert against ~8 ms as arrays and ~39 ms as 1,000
+ * documents (docs/decisions.md "The prediction log in segments"). `firstOpenMin`/`firstOpenMax`
+ * bound the segment's first opens, so a reader of a first-open window selects segments by range
+ * and filters their entries.
+ */
+export interface PredictionSegment extends SegmentHeader {
+  columns: Binary;
+}
+
+/** The segments the log wrote on 2026-12-05 before the columns were packed: one array per column. Still read. */
+export interface ArraySegment extends SegmentHeader {
   userIds: string[];
-  /** epoch ms, or null where the request gave no first open */
   firstOpens: (number | null)[];
   probabilities: number[];
   decisions: boolean[];
-  /** epoch ms */
   ats: number[];
+}
+
+/** A segment's entries as columns, from either stored shape. */
+export interface SegmentColumns {
+  userIds: string[];
+  /** epoch ms, or null where the request gave no first open */
+  firstOpens: (number | null)[];
+  probabilities: ArrayLike<number>;
+  decisions: boolean[];
+  ats: ArrayLike<number>;
 }
 
 /** One logged prediction, whichever document shape it was stored in. */
@@ -70,20 +93,63 @@ interface Pending {
 /** Entries of one model version, in the order they were served, as one segment document. */
 function toSegment(ps: readonly Pending[]): PredictionSegment {
   const first = ps[0]!;
-  const firstOpens = ps.map((p) => p.firstOpen ?? null);
-  let lo = Infinity, hi = -Infinity;
-  for (const f of firstOpens) {
-    if (f === null) continue;
+  const n = ps.length;
+  const firstOpens = new Float64Array(n);
+  const probabilities = new Float64Array(n);
+  const decisions = new Uint8Array(n);
+  const ats = new Float64Array(n);
+  const userIdEnds = new Uint32Array(n);
+  const ids: string[] = new Array(n);
+  let lo = Infinity, hi = -Infinity, bytes = 0;
+  for (let i = 0; i < n; i++) {
+    const p = ps[i]!;
+    const f = p.firstOpen ?? Number.NaN;
+    firstOpens[i] = f;
     if (f < lo) lo = f;
     if (f > hi) hi = f;
+    probabilities[i] = p.probability;
+    decisions[i] = p.decision ? 1 : 0;
+    ats[i] = p.at;
+    ids[i] = p.userId;
+    bytes += Buffer.byteLength(p.userId);
+    userIdEnds[i] = bytes;
   }
+  const userIdBytes = new Uint8Array(bytes);
+  // id by id: joined first, two ids' lone surrogates could pair up and change the byte count
+  const text = Buffer.from(userIdBytes.buffer);
+  for (let i = 0; i < n; i++) text.write(ids[i]!, i === 0 ? 0 : userIdEnds[i - 1]!, 'utf8');
   return {
-    _id: new ObjectId(), modelName: first.modelName, version: first.version, n: ps.length,
-    from: new Date(first.at), to: new Date(ps[ps.length - 1]!.at),
+    _id: new ObjectId(), modelName: first.modelName, version: first.version, n,
+    from: new Date(first.at), to: new Date(ps[n - 1]!.at),
     firstOpenMin: lo === Infinity ? null : new Date(lo), firstOpenMax: hi === -Infinity ? null : new Date(hi),
-    userIds: ps.map((p) => p.userId), firstOpens, probabilities: ps.map((p) => p.probability),
-    decisions: ps.map((p) => p.decision), ats: ps.map((p) => p.at),
+    columns: new Binary(packArrays({ userIdBytes, userIdEnds, firstOpens, probabilities, decisions, ats })),
   };
+}
+
+/**
+ * A segment's columns, from its pack or (segments written before the pack) its arrays.
+ * @throws CorruptArtifactError when the pack's columns do not hold `n` entries each
+ */
+export function segmentColumns(s: PredictionSegment | ArraySegment): SegmentColumns {
+  if (!('columns' in s)) return s;
+  const { arrays } = unpackArrays(Buffer.from(s.columns.buffer));
+  const { userIdBytes, userIdEnds, firstOpens, probabilities, decisions, ats } = arrays;
+  const n = s.n;
+  if (!userIdBytes || !userIdEnds || !firstOpens || !probabilities || !decisions || !ats
+    || [userIdEnds, firstOpens, probabilities, decisions, ats].some((a) => a.length !== n) || (n > 0 && userIdEnds[n - 1] !== userIdBytes.length)) {
+    throw new CorruptArtifactError(`prediction segment ${String(s._id)}: its columns do not hold n = ${n} entries each`);
+  }
+  const text = Buffer.from(userIdBytes.buffer, userIdBytes.byteOffset, userIdBytes.byteLength);
+  const userIds: string[] = new Array(n);
+  const fo: (number | null)[] = new Array(n);
+  const dec: boolean[] = new Array(n);
+  for (let i = 0, start = 0; i < n; i++) {
+    userIds[i] = text.toString('utf8', start, userIdEnds[i]);
+    start = userIdEnds[i]!;
+    fo[i] = Number.isNaN(firstOpens[i]) ? null : firstOpens[i]!;
+    dec[i] = decisions[i] === 1;
+  }
+  return { userIds, firstOpens: fo, probabilities, decisions: dec, ats };
 }
 
 /** Splits a batch where the model version changes (a swap of `production` between two flushes). */
@@ -106,11 +172,12 @@ function segmentsOf(batch: readonly Pending[]): PredictionSegment[] {
 export async function loggedPredictions(db: Db, q: { modelName: string; version: number; from: number; to: number }): Promise<LoggedPrediction[]> {
   const out: LoggedPrediction[] = [];
   const coll = db.collection(COLLECTIONS.predictions);
-  const segments = coll.find<PredictionSegment>(
+  const segments = coll.find<PredictionSegment | ArraySegment>(
     { modelName: q.modelName, version: q.version, firstOpenMin: { $lte: new Date(q.to) }, firstOpenMax: { $gte: new Date(q.from) } },
-    { projection: { userIds: 1, firstOpens: 1, probabilities: 1, decisions: 1, ats: 1 } },
+    { projection: { n: 1, columns: 1, userIds: 1, firstOpens: 1, probabilities: 1, decisions: 1, ats: 1 } },
   );
-  for await (const s of segments) {
+  for await (const doc of segments) {
+    const s = segmentColumns(doc);
     for (let i = 0; i < s.userIds.length; i++) {
       const f = s.firstOpens[i];
       if (f === null || f === undefined || f < q.from || f > q.to) continue;

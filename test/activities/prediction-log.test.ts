@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { MongoNetworkError, ObjectId, type Db } from 'mongodb';
-import { PredictionLog, countLoggedPredictions, loggedPredictions, type PredictionDoc, type PredictionSegment } from '../../store/predictions';
+import { Binary, MongoNetworkError, ObjectId, type Db } from 'mongodb';
+import { PredictionLog, countLoggedPredictions, loggedPredictions, segmentColumns, type ArraySegment, type PredictionDoc, type PredictionSegment } from '../../store/predictions';
+import { CorruptArtifactError } from '../../common/errors';
 import { COLLECTIONS } from '../../store/collections';
 import { useFileDb } from '../helpers/ingest';
 
@@ -22,19 +23,68 @@ describe('PredictionLog against the MongoDB-protocol server', () => {
     // 400 + 400 + 201 predictions: three segments, every prediction counted once
     expect(await coll().countDocuments()).toBe(3);
     expect(await countLoggedPredictions(db)).toBe(1001);
-    const all = await segments().find({}).toArray();
-    expect(all.map((x) => x.n).sort()).toEqual([201, 400, 400]);
-    const seg = all.find((x) => x.userIds.includes('u7'))!;
+    const all = (await segments().find({}).toArray()).map((doc) => ({ doc, c: segmentColumns(doc) }));
+    expect(all.map((x) => x.doc.n).sort()).toEqual([201, 400, 400]);
+    // the columns are one binary value, not an array element per entry (FerretDB's cost is per value)
+    expect(all.every((x) => x.doc.columns instanceof Binary && !('userIds' in x.doc))).toBe(true);
+    expect(all.flatMap((x) => x.c.userIds)).toEqual([...preds(0, 1000).map((p) => p.user_id), 'single']);
+    const { doc: seg, c } = all.find((x) => x.c.userIds.includes('u7'))!;
     expect(seg._id).toBeInstanceOf(ObjectId);
     expect(seg).toMatchObject({ modelName: 'M', version: 3 });
-    const i = seg.userIds.indexOf('u7');
-    expect({ p: seg.probabilities[i], d: seg.decisions[i], f: seg.firstOpens[i] }).toEqual({ p: 7 / 10_000, d: false, f: Date.UTC(2026, 2, 1) + 7000 });
-    expect(seg.ats[i]).toBeGreaterThanOrEqual(seg.from.getTime());
+    const i = c.userIds.indexOf('u7');
+    expect({ p: c.probabilities[i], d: c.decisions[i], f: c.firstOpens[i] }).toEqual({ p: 7 / 10_000, d: false, f: Date.UTC(2026, 2, 1) + 7000 });
+    expect(c.ats[i]).toBeGreaterThanOrEqual(seg.from.getTime());
     expect(seg.firstOpenMin).toEqual(new Date(Date.UTC(2026, 2, 1)));
-    const last = all.find((x) => x.userIds.includes('single'))!;
-    expect(last.firstOpens[last.userIds.indexOf('single')]).toBeNull();
+    const last = all.find((x) => x.c.userIds.includes('single'))!;
+    expect(last.c.firstOpens[last.c.userIds.indexOf('single')]).toBeNull();
     // the range ignores the entry without a first open
-    expect(last.firstOpenMax).toEqual(new Date(Date.UTC(2026, 2, 1) + 999_000));
+    expect(last.doc.firstOpenMax).toEqual(new Date(Date.UTC(2026, 2, 1) + 999_000));
+  });
+
+  // Ids are any string of up to 128 characters (data/validate.ts): the packed column must give
+  // each back exactly, whatever its bytes; joined before encoding, a lone high surrogate ending one
+  // id and a lone low one starting the next would pair up into one character and shift every
+  // later boundary.
+  it('user ids of any characters (multi-byte, separators, lone surrogates, the empty string) come back from the packed column one for one', async () => {
+    await coll().deleteMany({});
+    const ids = ['ü-1', 'a,b\nc', '\u0000', '日本語', 'x\ud800', '\udc00y', '', '😀'.repeat(30), 'z'];
+    const log = new PredictionLog(db);
+    log.record({ name: 'M', version: 1 }, ids.map((user_id, k) => ({ user_id, probability: k / 10, decision: k % 2 === 0 })));
+    await log.flush();
+    const [doc] = await segments().find({}).toArray();
+    const c = segmentColumns(doc!);
+    // a lone surrogate is not valid UTF-8: it is stored as U+FFFD, as a BSON string stores it
+    expect(c.userIds).toEqual(ids.map((id) => Buffer.from(id, 'utf8').toString('utf8')));
+    expect(Array.from(c.probabilities)).toEqual(ids.map((_, k) => k / 10));
+  });
+
+  it('segments written as arrays before the columns were packed are read as before, next to packed ones', async () => {
+    await coll().deleteMany({});
+    const t0 = Date.UTC(2026, 2, 1);
+    const old: ArraySegment = {
+      _id: new ObjectId(), modelName: 'M', version: 1, n: 2, from: new Date(t0), to: new Date(t0),
+      firstOpenMin: new Date(t0 + 1000), firstOpenMax: new Date(t0 + 1000),
+      userIds: ['old1', 'old2'], firstOpens: [t0 + 1000, null], probabilities: [0.5, 0.25], decisions: [true, false], ats: [t0, t0],
+    };
+    await db.collection<ArraySegment>(COLLECTIONS.predictions).insertOne(old);
+    const log = new PredictionLog(db);
+    log.record({ name: 'M', version: 1 }, preds(1, 1));
+    await log.flush();
+    const got = await loggedPredictions(db, { modelName: 'M', version: 1, from: t0, to: t0 + 5000 });
+    expect(got.map((g) => g.userId).sort()).toEqual(['old1', 'u1']);
+    expect(got.find((g) => g.userId === 'old1')).toEqual({ userId: 'old1', firstOpen: t0 + 1000, probability: 0.5, decision: true, at: t0 });
+    expect(await countLoggedPredictions(db)).toBe(3);
+  });
+
+  it('a packed segment whose columns do not hold n entries each is refused as corrupt, naming the segment', async () => {
+    await coll().deleteMany({});
+    const log = new PredictionLog(db);
+    log.record({ name: 'M', version: 1 }, preds(0, 3));
+    await log.flush();
+    const [doc] = await segments().find({}).toArray();
+    expect(() => segmentColumns({ ...doc!, n: 4 })).toThrow(CorruptArtifactError);
+    expect(() => segmentColumns({ ...doc!, n: 4 })).toThrow(`prediction segment ${String(doc!._id)}: its columns do not hold n = 4 entries each`);
+    expect(() => segmentColumns({ ...doc!, columns: new Binary(Buffer.from('not a pack')) })).toThrow(CorruptArtifactError);
   });
 
   it('when production moves between two flushes, the predictions of each version land in their own segment', async () => {
@@ -45,7 +95,7 @@ describe('PredictionLog against the MongoDB-protocol server', () => {
     log.record({ name: 'M', version: 1 }, preds(5, 1));
     await log.flush();
     const all = await segments().find({}, { sort: { from: 1 } }).toArray();
-    expect(all.map((x) => [x.version, x.userIds])).toEqual([[1, ['u0', 'u1', 'u2']], [2, ['u3', 'u4']], [1, ['u5']]]);
+    expect(all.map((x) => [x.version, segmentColumns(x).userIds])).toEqual([[1, ['u0', 'u1', 'u2']], [2, ['u3', 'u4']], [1, ['u5']]]);
     expect(log.written).toBe(6);
   });
 
