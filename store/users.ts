@@ -293,7 +293,8 @@ export async function loadLabelledColumns(db: Db, visit?: (u: UserRecord) => voi
   const codeOf = new Map<string, number>();
   let nCodes = 0;
   const cur = db.collection<UserDoc>(COLLECTIONS.users).find(SNAPSHOT_READ.filter, { projection: SNAPSHOT_READ.projection, batchSize: SNAPSHOT_READ.batchSize });
-  for await (const d of cur) {
+  // the server reads the next reply while this loop turns the current one into columns
+  for await (const batch of readAhead(cur)) for (const d of batch) {
     // the same rule as tallyUsers: a known label is matured, else pending or unlabelled
     if (d.label !== 0 && d.label !== 1) {
       if (d.labelStatus === LABEL_STATUS.pending) states.pending++;
