@@ -132,7 +132,8 @@ function toSegment(ps: readonly Pending[]): PredictionSegment {
  */
 export function segmentColumns(s: PredictionSegment | ArraySegment): SegmentColumns {
   if (!('columns' in s)) return s;
-  const { arrays } = unpackArrays(Buffer.from(s.columns.buffer));
+  const b = s.columns.buffer;
+  const { arrays } = unpackArrays(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
   const { userIdBytes, userIdEnds, firstOpens, probabilities, decisions, ats } = arrays;
   const n = s.n;
   if (!userIdBytes || !userIdEnds || !firstOpens || !probabilities || !decisions || !ats
@@ -144,8 +145,10 @@ export function segmentColumns(s: PredictionSegment | ArraySegment): SegmentColu
   const fo: (number | null)[] = new Array(n);
   const dec: boolean[] = new Array(n);
   for (let i = 0, start = 0; i < n; i++) {
-    userIds[i] = text.toString('utf8', start, userIdEnds[i]);
-    start = userIdEnds[i]!;
+    const end = userIdEnds[i]!;
+    if (end < start) throw new CorruptArtifactError(`prediction segment ${String(s._id)}: user id ${i} ends at byte ${end}, before it starts (${start})`);
+    userIds[i] = text.toString('utf8', start, end);
+    start = end;
     fo[i] = Number.isNaN(firstOpens[i]) ? null : firstOpens[i]!;
     dec[i] = decisions[i] === 1;
   }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Binary, MongoNetworkError, ObjectId, type Db } from 'mongodb';
 import { PredictionLog, countLoggedPredictions, loggedPredictions, segmentColumns, type ArraySegment, type PredictionDoc, type PredictionSegment } from '../../store/predictions';
 import { CorruptArtifactError } from '../../common/errors';
+import { packArrays } from '../../store/typed-pack';
 import { COLLECTIONS } from '../../store/collections';
 import { useFileDb } from '../helpers/ingest';
 
@@ -85,6 +86,12 @@ describe('PredictionLog against the MongoDB-protocol server', () => {
     expect(() => segmentColumns({ ...doc!, n: 4 })).toThrow(CorruptArtifactError);
     expect(() => segmentColumns({ ...doc!, n: 4 })).toThrow(`prediction segment ${String(doc!._id)}: its columns do not hold n = 4 entries each`);
     expect(() => segmentColumns({ ...doc!, columns: new Binary(Buffer.from('not a pack')) })).toThrow(CorruptArtifactError);
+    // id boundaries that go backwards would cut ids silently into empty strings
+    const ends = Uint32Array.from([2, 1, 6]);
+    const ids = Uint8Array.from(Buffer.from('u0u1u2'));
+    const c = segmentColumns(doc!);
+    const backwards = packArrays({ userIdBytes: ids, userIdEnds: ends, firstOpens: Float64Array.from(c.firstOpens, (f) => f ?? Number.NaN), probabilities: Float64Array.from(c.probabilities), decisions: Uint8Array.from(c.decisions, Number), ats: Float64Array.from(c.ats) });
+    expect(() => segmentColumns({ ...doc!, columns: new Binary(backwards) })).toThrow(/user id 1 ends at byte 1, before it starts \(2\)/);
   });
 
   it('when production moves between two flushes, the predictions of each version land in their own segment', async () => {
