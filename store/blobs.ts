@@ -27,6 +27,11 @@ export function sha256(buf: Uint8Array): string {
   return createHash('sha256').update(buf).digest('hex');
 }
 
+/** A BSON Binary's bytes as a Buffer over the same memory: its written length, not the capacity behind it. */
+export function binaryBytes(bin: Binary): Buffer {
+  return Buffer.from(bin.buffer.buffer, bin.buffer.byteOffset, bin.length());
+}
+
 /**
  * What putBlob stores: one buffer, parts written one after another (packParts: a matrix streamed
  * from the arrays it lives in), or a function giving the parts as they are made (a snapshot's
@@ -223,8 +228,7 @@ async function* chunksOf(db: Db, bucket: string, id: string, known?: Document): 
   const cursor = kind === 'ferretdb' ? find : find.sort({ n: 1 });
   const early = new Map<number, Buffer>();
   for await (const c of cursor) {
-    const bin = c.data as Binary;
-    const data = Buffer.from(bin.buffer.buffer, bin.buffer.byteOffset, bin.position);
+    const data = binaryBytes(c.data as Binary);
     const k = Number(c.n);
     if (!Number.isSafeInteger(k) || k < n || early.has(k)) throw new CorruptArtifactError(`blob ${id} in ${bucket}: chunk ${String(c.n)} appears twice or is not a chunk number`);
     if (k > n) {

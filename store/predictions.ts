@@ -1,6 +1,7 @@
 import { Binary, MongoNetworkError, ObjectId, type Db } from 'mongodb';
 import { CorruptArtifactError } from '../common/errors';
 import { packArrays, unpackArrays } from './typed-pack';
+import { binaryBytes } from './blobs';
 import { COLLECTIONS } from './collections';
 
 /**
@@ -132,8 +133,7 @@ function toSegment(ps: readonly Pending[]): PredictionSegment {
  */
 export function segmentColumns(s: PredictionSegment | ArraySegment): SegmentColumns {
   if (!('columns' in s)) return s;
-  const b = s.columns.buffer;
-  const { arrays } = unpackArrays(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+  const { arrays } = unpackArrays(binaryBytes(s.columns));
   const { userIdBytes, userIdEnds, firstOpens, probabilities, decisions, ats } = arrays;
   const n = s.n;
   if (!userIdBytes || !userIdEnds || !firstOpens || !probabilities || !decisions || !ats

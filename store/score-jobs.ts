@@ -1,4 +1,5 @@
 import { Binary, type Db } from 'mongodb';
+import { binaryBytes } from './blobs';
 
 /**
  * One scoring job: its users' feature vectors, already transformed by the plan with the version's
@@ -65,5 +66,5 @@ export async function writeScoreJob(db: Db, planId: string, job: number, pack: U
 /** The job's pack, or null if the plan's collection no longer holds it. */
 export async function readScoreJob(db: Db, planId: string, job: number): Promise<Buffer | null> {
   const doc = await jobs(db, planId).findOne({ _id: jobKey(job) });
-  return doc?.pack ? Buffer.from(doc.pack.buffer.subarray(0, doc.pack.length())) : null;
+  return doc?.pack ? binaryBytes(doc.pack) : null;
 }
